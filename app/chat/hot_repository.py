@@ -1,0 +1,503 @@
+"""The chat hot path's storage: four statements per message, each one round trip.
+
+1. load_context: user tier, wallet day, session, last N messages (one SELECT);
+2. place_hold: reserve the worst case, only if the balance covers it (conditional UPDATE);
+3. settle: charge exact usage by bucket order, close the hold, store both messages, write the
+   ledger row, bump the session (one statement, one transaction);
+4. release_hold: give a hold back when the model failed before any token.
+
+Two implementations with one contract: PostgresHotPath speaks asyncpg with one CTE statement per
+step (~0.2 ms of CPU each, against ~2 ms for the same work on the ORM: ../shared/DESIGN.md);
+PortableHotPath runs the same steps as SQLAlchemy Core statements in one transaction (SQLite,
+the embedded default). The test suite runs both against the same assertions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.chat.prompt import HistoryRow
+from app.kit.ids import uuid7
+from app.models import ChatMessage, ChatSession, CreditHold, LedgerEntry, User, UserWallet
+
+
+@dataclass(slots=True)
+class ChatContext:
+    tier: str
+    tier_expires_at: dt.datetime | None
+    is_active: bool
+    daily_date: dt.date | None
+    character_id: str
+    session_status: str
+    history: list[HistoryRow]  # newest first
+
+
+@dataclass(slots=True)
+class HoldRequest:
+    hold_id: uuid.UUID
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    tier: str
+    rate_micro_per_token: int
+    amount_micro: int
+    now: dt.datetime
+    expires_at: dt.datetime
+
+
+@dataclass(slots=True)
+class SettleRequest:
+    hold_id: uuid.UUID
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    charge_micro: int  # what the usage costs; capped to what the wallet can pay
+    user_message_id: uuid.UUID
+    user_content: str
+    user_tokens: int
+    user_created_at: dt.datetime
+    assistant_message_id: uuid.UUID
+    assistant_content: str
+    assistant_status: str  # complete | incomplete
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+    now: dt.datetime
+
+
+@dataclass(slots=True)
+class SettleResult:
+    charged_micro: int
+    daily_micro: int
+    bonus_micro: int
+    purchased_micro: int
+    held_micro: int
+
+    @property
+    def available_micro(self) -> int:
+        return self.daily_micro + self.bonus_micro + self.purchased_micro - self.held_micro
+
+
+class HotPathRepository(Protocol):
+    async def load_context(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, history_limit: int
+    ) -> ChatContext | None: ...
+
+    async def place_hold(self, req: HoldRequest) -> int | None:
+        """None when placed; otherwise the available balance that was not enough."""
+        ...
+
+    async def settle(self, req: SettleRequest) -> SettleResult: ...
+
+    async def release_hold(self, hold_id: uuid.UUID, now: dt.datetime) -> bool: ...
+
+
+def split_charge(charge: int, daily: int, bonus: int, purchased: int) -> tuple[int, int, int]:
+    """Take `charge` from the buckets in order daily -> bonus -> purchased."""
+    d = min(daily, charge)
+    b = min(bonus, charge - d)
+    return d, b, charge - d - b
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+_PG_LOAD_CONTEXT = """
+SELECT u.tier, u.tier_expires_at, u.is_active, w.daily_date, s.character_id, s.status,
+       (SELECT COALESCE(json_agg(json_build_array(m.role, m.content, m.token_count)
+                                 ORDER BY m.id DESC), '[]'::json)::text
+          FROM (SELECT id, role, content, token_count FROM chat_messages
+                 WHERE session_id = s.id ORDER BY id DESC LIMIT $3) m) AS history
+  FROM chat_sessions s
+  JOIN users u ON u.id = s.user_id
+  JOIN user_wallet w ON w.user_id = s.user_id
+ WHERE s.id = $1 AND s.user_id = $2
+"""
+
+_PG_PLACE_HOLD = """
+WITH w AS (
+    UPDATE user_wallet SET held_micro = held_micro + $3
+     WHERE user_id = $2
+       AND daily_micro + bonus_micro + purchased_micro - held_micro >= $3
+    RETURNING user_id
+), h AS (
+    INSERT INTO credit_holds (id, user_id, session_id, tier, rate_micro_per_token,
+                              amount_micro, charged_micro, status, created_at, expires_at)
+    SELECT $1, user_id, $4, $5, $6, $3, 0, 'open', $7, $8 FROM w
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM h) AS placed,
+       (SELECT daily_micro + bonus_micro + purchased_micro - held_micro
+          FROM user_wallet WHERE user_id = $2) AS available
+"""
+
+# Row locks (hold, then wallet: the sweeper locks in the same order) make the arithmetic below
+# see the latest committed balances; every write is in this one statement's transaction.
+_PG_SETTLE = """
+WITH h0 AS (
+    SELECT amount_micro FROM credit_holds WHERE id = $1 AND status = 'open' FOR UPDATE
+), w0 AS (
+    SELECT daily_micro, bonus_micro, purchased_micro, held_micro
+      FROM user_wallet WHERE user_id = $2 FOR UPDATE
+), c1 AS (
+    SELECT w0.*, COALESCE((SELECT amount_micro FROM h0), 0) AS hold_amt FROM w0
+), c2 AS (
+    SELECT c1.*, GREATEST(0, LEAST($3::bigint,
+               daily_micro + bonus_micro + purchased_micro - held_micro + hold_amt)) AS ch
+      FROM c1
+), c3 AS (
+    SELECT c2.*, LEAST(daily_micro, ch) AS dd,
+           LEAST(bonus_micro, ch - LEAST(daily_micro, ch)) AS db
+      FROM c2
+), w AS (
+    UPDATE user_wallet
+       SET daily_micro = c3.daily_micro - c3.dd,
+           bonus_micro = c3.bonus_micro - c3.db,
+           purchased_micro = c3.purchased_micro - (c3.ch - c3.dd - c3.db),
+           held_micro = c3.held_micro - c3.hold_amt,
+           updated_at = $4
+      FROM c3
+     WHERE user_wallet.user_id = $2
+    RETURNING user_wallet.daily_micro, user_wallet.bonus_micro, user_wallet.purchased_micro,
+              user_wallet.held_micro, c3.ch, c3.dd, c3.db, c3.ch - c3.dd - c3.db AS dp
+), h AS (
+    UPDATE credit_holds SET status = 'settled', charged_micro = w.ch, closed_at = $4
+      FROM w WHERE credit_holds.id = $1 AND credit_holds.status = 'open'
+), um AS (
+    INSERT INTO chat_messages (id, session_id, user_id, role, content, token_count, status,
+                               credits_micro, created_at)
+    SELECT $5, $6, $2, 'user', $7, $8, 'complete', 0, $9 FROM w
+), am AS (
+    INSERT INTO chat_messages (id, session_id, user_id, role, content, token_count, status,
+                               prompt_tokens, completion_tokens, credits_micro, model, created_at)
+    SELECT $10, $6, $2, 'assistant', $11, $13, $12, $14, $13, w.ch, $15, $4 FROM w
+), l AS (
+    INSERT INTO transaction_history (id, user_id, kind, amount_micro, delta_daily_micro,
+                                     delta_bonus_micro, delta_purchased_micro,
+                                     balance_after_micro, reference_type, reference_id,
+                                     description, created_at)
+    SELECT $16, $2, 'chat_charge', -w.ch, -w.dd, -w.db, -w.dp,
+           w.daily_micro + w.bonus_micro + w.purchased_micro, 'message', $10::text,
+           'Chat reply', $4
+      FROM w WHERE w.ch > 0
+), s AS (
+    UPDATE chat_sessions
+       SET message_count = message_count + 2, last_message_at = $4, updated_at = $4,
+           status = 'active'
+     WHERE id = $6
+)
+SELECT ch, daily_micro, bonus_micro, purchased_micro, held_micro FROM w
+"""
+
+_PG_RELEASE = """
+WITH h AS (
+    UPDATE credit_holds SET status = 'released', closed_at = $2
+     WHERE id = $1 AND status = 'open'
+    RETURNING user_id, amount_micro
+)
+UPDATE user_wallet SET held_micro = user_wallet.held_micro - h.amount_micro
+  FROM h WHERE user_wallet.user_id = h.user_id
+RETURNING 1
+"""
+
+
+class PostgresHotPath:
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool  # asyncpg.Pool
+
+    async def load_context(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, history_limit: int
+    ) -> ChatContext | None:
+        row = await self._pool.fetchrow(_PG_LOAD_CONTEXT, session_id, user_id, history_limit)
+        if row is None:
+            return None
+        return ChatContext(
+            tier=row[0],
+            tier_expires_at=row[1],
+            is_active=row[2],
+            daily_date=row[3],
+            character_id=row[4],
+            session_status=row[5],
+            history=[tuple(m) for m in orjson.loads(row[6])],  # type: ignore[misc]
+        )
+
+    async def place_hold(self, req: HoldRequest) -> int | None:
+        row = await self._pool.fetchrow(
+            _PG_PLACE_HOLD,
+            req.hold_id,
+            req.user_id,
+            req.amount_micro,
+            req.session_id,
+            req.tier,
+            req.rate_micro_per_token,
+            req.now,
+            req.expires_at,
+        )
+        if row[0]:
+            return None
+        return int(row[1] or 0)
+
+    async def settle(self, req: SettleRequest) -> SettleResult:
+        row = await self._pool.fetchrow(
+            _PG_SETTLE,
+            req.hold_id,
+            req.user_id,
+            req.charge_micro,
+            req.now,
+            req.user_message_id,
+            req.session_id,
+            req.user_content,
+            req.user_tokens,
+            req.user_created_at,
+            req.assistant_message_id,
+            req.assistant_content,
+            req.assistant_status,
+            req.completion_tokens,
+            req.prompt_tokens,
+            req.model,
+            uuid7(),
+        )
+        return SettleResult(row[0], row[1], row[2], row[3], row[4])
+
+    async def release_hold(self, hold_id: uuid.UUID, now: dt.datetime) -> bool:
+        return await self._pool.fetchval(_PG_RELEASE, hold_id, now) is not None
+
+
+# --------------------------------------------------------------------------- portable
+
+_wallet = UserWallet.__table__
+_holds = CreditHold.__table__
+_messages = ChatMessage.__table__
+_sessions = ChatSession.__table__
+_ledger = LedgerEntry.__table__
+_users = User.__table__
+
+
+class PortableHotPath:
+    """The same four steps as SQLAlchemy Core statements, one transaction each (SQLite).
+
+    On SQLite the engine has one connection, so each transaction runs alone: the conditional
+    UPDATE and the read-then-write of settle cannot interleave with another request's.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def load_context(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, history_limit: int
+    ) -> ChatContext | None:
+        async with self._engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(
+                        _users.c.tier,
+                        _users.c.tier_expires_at,
+                        _users.c.is_active,
+                        _wallet.c.daily_date,
+                        _sessions.c.character_id,
+                        _sessions.c.status,
+                    )
+                    .select_from(
+                        _sessions.join(_users, _users.c.id == _sessions.c.user_id).join(
+                            _wallet, _wallet.c.user_id == _sessions.c.user_id
+                        )
+                    )
+                    .where(_sessions.c.id == session_id, _sessions.c.user_id == user_id)
+                )
+            ).first()
+            if row is None:
+                return None
+            history = (
+                await conn.execute(
+                    select(_messages.c.role, _messages.c.content, _messages.c.token_count)
+                    .where(_messages.c.session_id == session_id)
+                    .order_by(_messages.c.id.desc())
+                    .limit(history_limit)
+                )
+            ).all()
+        return ChatContext(
+            tier=row[0],
+            tier_expires_at=row[1],
+            is_active=row[2],
+            daily_date=row[3],
+            character_id=row[4],
+            session_status=row[5],
+            history=[(r[0], r[1], r[2]) for r in history],
+        )
+
+    async def place_hold(self, req: HoldRequest) -> int | None:
+        available = (
+            _wallet.c.daily_micro
+            + _wallet.c.bonus_micro
+            + _wallet.c.purchased_micro
+            - _wallet.c.held_micro
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(_wallet)
+                .where(_wallet.c.user_id == req.user_id, available >= req.amount_micro)
+                .values(held_micro=_wallet.c.held_micro + req.amount_micro)
+            )
+            if result.rowcount == 0:
+                value = await conn.scalar(select(available).where(_wallet.c.user_id == req.user_id))
+                return int(value or 0)
+            await conn.execute(
+                _holds.insert().values(
+                    id=req.hold_id,
+                    user_id=req.user_id,
+                    session_id=req.session_id,
+                    tier=req.tier,
+                    rate_micro_per_token=req.rate_micro_per_token,
+                    amount_micro=req.amount_micro,
+                    charged_micro=0,
+                    status="open",
+                    created_at=req.now,
+                    expires_at=req.expires_at,
+                )
+            )
+        return None
+
+    async def settle(self, req: SettleRequest) -> SettleResult:
+        async with self._engine.begin() as conn:
+            hold_amt = (
+                await conn.scalar(
+                    select(_holds.c.amount_micro).where(
+                        _holds.c.id == req.hold_id, _holds.c.status == "open"
+                    )
+                )
+            ) or 0
+            w = (
+                await conn.execute(
+                    select(
+                        _wallet.c.daily_micro,
+                        _wallet.c.bonus_micro,
+                        _wallet.c.purchased_micro,
+                        _wallet.c.held_micro,
+                    ).where(_wallet.c.user_id == req.user_id)
+                )
+            ).one()
+            daily, bonus, purchased, held = w
+            payable = daily + bonus + purchased - held + hold_amt
+            charge = max(0, min(req.charge_micro, payable))
+            dd, db, dp = split_charge(charge, daily, bonus, purchased)
+            daily, bonus, purchased, held = daily - dd, bonus - db, purchased - dp, held - hold_amt
+            await conn.execute(
+                update(_wallet)
+                .where(_wallet.c.user_id == req.user_id)
+                .values(
+                    daily_micro=daily,
+                    bonus_micro=bonus,
+                    purchased_micro=purchased,
+                    held_micro=held,
+                    updated_at=req.now,
+                )
+            )
+            if hold_amt:
+                await conn.execute(
+                    update(_holds)
+                    .where(_holds.c.id == req.hold_id, _holds.c.status == "open")
+                    .values(status="settled", charged_micro=charge, closed_at=req.now)
+                )
+            await conn.execute(
+                _messages.insert(),
+                [
+                    {
+                        "id": req.user_message_id,
+                        "session_id": req.session_id,
+                        "user_id": req.user_id,
+                        "role": "user",
+                        "content": req.user_content,
+                        "token_count": req.user_tokens,
+                        "status": "complete",
+                        "prompt_tokens": None,
+                        "completion_tokens": None,
+                        "credits_micro": 0,
+                        "model": None,
+                        "created_at": req.user_created_at,
+                    },
+                    {
+                        "id": req.assistant_message_id,
+                        "session_id": req.session_id,
+                        "user_id": req.user_id,
+                        "role": "assistant",
+                        "content": req.assistant_content,
+                        "token_count": req.completion_tokens,
+                        "status": req.assistant_status,
+                        "prompt_tokens": req.prompt_tokens,
+                        "completion_tokens": req.completion_tokens,
+                        "credits_micro": charge,
+                        "model": req.model,
+                        "created_at": req.now,
+                    },
+                ],
+            )
+            if charge:
+                await conn.execute(
+                    _ledger.insert().values(
+                        id=uuid7(),
+                        user_id=req.user_id,
+                        kind="chat_charge",
+                        amount_micro=-charge,
+                        delta_daily_micro=-dd,
+                        delta_bonus_micro=-db,
+                        delta_purchased_micro=-dp,
+                        balance_after_micro=daily + bonus + purchased,
+                        reference_type="message",
+                        reference_id=str(req.assistant_message_id),
+                        description="Chat reply",
+                        created_at=req.now,
+                    )
+                )
+            await conn.execute(
+                update(_sessions)
+                .where(_sessions.c.id == req.session_id)
+                .values(
+                    message_count=_sessions.c.message_count + 2,
+                    last_message_at=req.now,
+                    updated_at=req.now,
+                    status="active",
+                )
+            )
+        return SettleResult(charge, daily, bonus, purchased, held)
+
+    async def release_hold(self, hold_id: uuid.UUID, now: dt.datetime) -> bool:
+        async with self._engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    update(_holds)
+                    .where(_holds.c.id == hold_id, _holds.c.status == "open")
+                    .values(status="released", closed_at=now)
+                    .returning(_holds.c.user_id, _holds.c.amount_micro)
+                )
+            ).first()
+            if row is None:
+                return False
+            await conn.execute(
+                update(_wallet)
+                .where(_wallet.c.user_id == row[0])
+                .values(held_micro=_wallet.c.held_micro - row[1])
+            )
+        return True
+
+
+def create_hot_path(engine: AsyncEngine, raw_pool: Any) -> HotPathRepository:
+    if raw_pool is not None:
+        return PostgresHotPath(raw_pool)
+    return PortableHotPath(engine)
+
+
+__all__ = [
+    "ChatContext",
+    "HoldRequest",
+    "HotPathRepository",
+    "PortableHotPath",
+    "PostgresHotPath",
+    "SettleRequest",
+    "SettleResult",
+    "create_hot_path",
+    "split_charge",
+]

@@ -1,0 +1,97 @@
+"""Health: /health (the process is up) and /health/detailed (each component, with latency)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+router = APIRouter(tags=["health"])
+
+Status = Literal["ok", "degraded", "down", "not_configured"]
+
+
+class ComponentHealth(BaseModel):
+    status: Status
+    required: bool
+    latency_ms: float | None = None
+    detail: str | None = None
+
+
+class HealthDetailed(BaseModel):
+    status: Literal["ok", "degraded", "down"]
+    components: dict[str, ComponentHealth]
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    """The process is up and serving."""
+    return {"status": "ok"}
+
+
+async def _timed(check: Any) -> tuple[float, str | None]:
+    start = time.perf_counter()
+    detail = await check()
+    return round((time.perf_counter() - start) * 1000, 3), detail
+
+
+@router.get(
+    "/health/detailed",
+    response_model=HealthDetailed,
+    responses={503: {"model": HealthDetailed, "description": "A required component is down."}},
+)
+async def health_detailed(request: Request) -> JSONResponse:
+    """Database, Redis (when configured), LLM provider, vector store: status and latency.
+    503 when a required component is down."""
+    state = request.app.state
+    components: dict[str, ComponentHealth] = {}
+
+    async def db_check() -> str:
+        async with state.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return state.db.dialect
+
+    try:
+        ms, detail = await _timed(db_check)
+        components["database"] = ComponentHealth(status="ok", required=True, latency_ms=ms, detail=detail)
+    except Exception as exc:
+        components["database"] = ComponentHealth(status="down", required=True, detail=type(exc).__name__)
+
+    if state.redis is None:
+        components["redis"] = ComponentHealth(
+            status="not_configured", required=False, detail="REDIS_URL unset: in-process"
+        )
+    else:
+        async def redis_check() -> str | None:
+            await state.redis.ping()
+            return None
+
+        try:
+            ms, _ = await _timed(redis_check)
+            components["redis"] = ComponentHealth(status="ok", required=True, latency_ms=ms)
+        except Exception as exc:
+            components["redis"] = ComponentHealth(status="down", required=True, detail=type(exc).__name__)
+
+    llm = state.llm
+    components["llm"] = ComponentHealth(
+        status="ok", required=True, detail=f"{llm.name}: {llm.model}"
+    )
+    for name, check in getattr(state, "health_checks", {}).items():
+        try:
+            ms, detail = await _timed(check)
+            components[name] = ComponentHealth(status="ok", required=False, latency_ms=ms, detail=detail)
+        except Exception as exc:
+            components[name] = ComponentHealth(status="degraded", required=False, detail=str(exc)[:200])
+
+    if any(c.status == "down" and c.required for c in components.values()):
+        overall: Literal["ok", "degraded", "down"] = "down"
+    elif any(c.status in ("down", "degraded") for c in components.values()):
+        overall = "degraded"
+    else:
+        overall = "ok"
+    body = HealthDetailed(status=overall, components=components)
+    return JSONResponse(body.model_dump(mode="json"), status_code=503 if overall == "down" else 200)

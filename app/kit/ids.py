@@ -1,0 +1,36 @@
+"""Time-ordered identifiers (UUID version 7, RFC 9562).
+
+Version 7 ids sort by creation time, so primary-key indexes stay append-only and a message id
+doubles as its position in a conversation. Within one process the ids are strictly increasing
+(the 12-bit rand_a field carries a counter when two ids share a millisecond).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+
+
+def uuid7() -> uuid.UUID:
+    global _last_ms, _counter
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms > _last_ms:
+            _last_ms = ms
+            _counter = int.from_bytes(os.urandom(2), "big") & 0x07FF  # leave room to count up
+        else:
+            _counter += 1
+            if _counter > 0x0FFF:  # counter exhausted: borrow the next millisecond
+                _last_ms += 1
+                _counter = 0
+        ms = _last_ms
+        counter = _counter
+    rand_b = int.from_bytes(os.urandom(8), "big") & 0x3FFFFFFFFFFFFFFF
+    value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
+    return uuid.UUID(int=value)

@@ -1,0 +1,119 @@
+"""The application: create_app() wires settings, components, routers, middleware, handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.auth.router import dev_router
+from app.auth.router import router as auth_router
+from app.auth.service import AuthService
+from app.auth.verifier import CachedVerifier, DevTokenVerifier, FirebaseTokenVerifier, TokenVerifier
+from app.billing.router import router as wallet_router
+from app.characters.router import router as characters_router
+from app.characters.service import CharacterService
+from app.chat.hot_repository import create_hot_path
+from app.chat.router import router as chat_router
+from app.chat.service import ChatService
+from app.health.router import router as health_router
+from app.kit.db import create_database
+from app.kit.handlers import install_exception_handlers
+from app.kit.logging import configure_logging
+from app.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.kit.redis import create_redis
+from app.llm.factory import create_llm_provider
+from app.market.router import router as market_router
+from app.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def create_verifier(settings: Settings) -> TokenVerifier:
+    if settings.auth_mode == "firebase":
+        log.info("auth: Firebase project %s%s", settings.FIREBASE_PROJECT_ID,
+                 " (emulator)" if settings.FIREBASE_AUTH_EMULATOR_HOST else "")
+        return FirebaseTokenVerifier(settings)
+    log.info("auth: development tokens (FIREBASE_PROJECT_ID is not set)")
+    return DevTokenVerifier.from_settings(settings)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_production()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = await create_database(settings)
+        redis = create_redis(settings)
+        llm = create_llm_provider(settings)
+        verifier = create_verifier(settings)
+        characters = CharacterService(db.sessionmaker)
+        app.state.settings = settings
+        app.state.db = db
+        app.state.redis = redis
+        app.state.llm = llm
+        app.state.characters = characters
+        app.state.auth = AuthService(
+            CachedVerifier(verifier, recheck_seconds=settings.AUTH_REVOCATION_CHECK_SECONDS),
+            db.sessionmaker,
+        )
+        app.state.chat = ChatService(
+            hot=create_hot_path(db.engine, db.raw_pool),
+            llm=llm,
+            characters=characters,
+            sessionmaker=db.sessionmaker,
+            settings=settings,
+        )
+        app.state.health_checks = {}
+        log.info(
+            "started",
+            extra={"env": settings.APP_ENV.value, "database": db.dialect, "llm": llm.name,
+                   "auth": verifier.mode, "redis": bool(redis)},
+        )
+        try:
+            yield
+        finally:
+            await llm.aclose()
+            if redis is not None:
+                await redis.aclose()
+            if isinstance(verifier, FirebaseTokenVerifier):
+                verifier.close()
+            await db.dispose()
+
+    app = FastAPI(
+        title="Companion API",
+        version="0.1.0",
+        description=(
+            "Backend of an AI companion platform: characters, chat billed in credits by the "
+            "tokens used, wallets, market, and long-term memory for Premium and VIP. Errors are "
+            '`{"error": {"code", "message", "details"}}` with a stable machine code.'
+        ),
+        lifespan=lifespan,
+    )
+    install_exception_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RequestContextMiddleware)
+
+    app.include_router(health_router)
+    app.include_router(auth_router)
+    if settings.auth_mode == "dev" and not settings.is_production:
+        app.include_router(dev_router)
+    app.include_router(characters_router)
+    app.include_router(chat_router)
+    app.include_router(wallet_router)
+    app.include_router(market_router)
+    return app
+
+
+def _app_from_env() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
+    return create_app(settings)
+
+
+app = _app_from_env()

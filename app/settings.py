@@ -1,0 +1,160 @@
+"""Application settings, read from the environment (and `.env`).
+
+The variable names are the contract with operators and outside harnesses (see `.env.example`),
+so they are flat (DATABASE_URL, XAI_API_KEY ...). The groups below are views over them for the
+code that needs one area. Every setting has a safe development default except the secrets that
+production needs; `Settings.check_production()` refuses a production start with a
+development-only part and says which setting is missing.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(enum.StrEnum):
+    development = "development"
+    production = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration asks for something this mode refuses (named in the message)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- mode ---
+    APP_ENV: Environment = Environment.development
+    LOG_LEVEL: str = "INFO"
+    LOG_JSON: bool = True
+
+    # --- storage ---
+    DATABASE_URL: str = "sqlite+aiosqlite:///./data/companion.db"
+    DB_POOL_SIZE: int = 10
+    DB_MAX_OVERFLOW: int = 10
+    DB_ECHO: bool = False
+    REDIS_URL: str | None = None
+    REDIS_KEY_PREFIX: str = "companion:"
+
+    # --- LLM (xAI Grok or any OpenAI-compatible endpoint) ---
+    XAI_API_KEY: str | None = None
+    XAI_BASE_URL: str = "https://api.x.ai/v1"
+    XAI_MODEL: str = "grok-3-mini"
+    LLM_TIMEOUT_SECONDS: float = 60.0
+    LLM_CONNECT_TIMEOUT_SECONDS: float = 5.0
+    LLM_MAX_RETRIES: int = 2
+    LLM_RETRY_BASE_SECONDS: float = 0.5
+    LLM_RETRY_MAX_SECONDS: float = 8.0
+    LLM_TEMPERATURE: float = 0.8
+
+    # --- chat ---
+    CHAT_CONTEXT_TOKENS: int = 8192
+    CHAT_MAX_OUTPUT_TOKENS: int = 512
+    CHAT_HISTORY_MESSAGES: int = 40
+    CHAT_MAX_MESSAGE_CHARS: int = 8000
+    HOLD_TTL_SECONDS: int = 300
+
+    # --- OpenAI (embeddings, moderation) ---
+    OPENAI_API_KEY: str | None = None
+    OPENAI_BASE_URL: str = "https://api.openai.com/v1"
+    EMBEDDING_MODEL: str = "all-MiniLM-L6-v2"
+    EMBEDDING_DIMENSIONS: int | None = None
+    OPENAI_MODERATION: bool = False
+
+    # --- auth ---
+    FIREBASE_PROJECT_ID: str | None = None
+    FIREBASE_CREDENTIALS_PATH: str | None = None
+    FIREBASE_AUTH_EMULATOR_HOST: str | None = None
+    # Verified ID tokens are cached until they expire; revocation is re-checked this often.
+    AUTH_REVOCATION_CHECK_SECONDS: int = 300
+    DEV_AUTH_SECRET: str | None = None
+    DEV_TOKEN_TTL_SECONDS: int = 7 * 24 * 3600
+
+    # --- memory ---
+    VECTOR_DB_PROVIDER: Literal["chromadb", "pinecone"] = "chromadb"
+    CHROMA_PATH: str = "./data/chroma"
+    CHROMA_URL: str | None = None
+    PINECONE_API_KEY: str | None = None
+    PINECONE_INDEX: str = "companion-memory"
+    PINECONE_HOST: str | None = None
+
+    # --- payments ---
+    PAYMENT_PROVIDER: Literal["sandbox", "stripe"] = "sandbox"
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_WEBHOOK_TOLERANCE_SECONDS: int = 300
+    STRIPE_API_BASE: str | None = None
+
+    # --- HTTP ---
+    CORS_ORIGINS: list[str] = Field(default_factory=list)
+    DATA_DIR: str = "./data"
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Accept the URLs operators paste (postgres://, postgresql://, sqlite://)."""
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        if value.startswith("sqlite://"):
+            return "sqlite+aiosqlite://" + value[len("sqlite://") :]
+        return value
+
+    # --- derived views ---
+    @property
+    def is_production(self) -> bool:
+        return self.APP_ENV is Environment.production
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.DATABASE_URL.startswith("sqlite")
+
+    @property
+    def auth_mode(self) -> Literal["firebase", "dev"]:
+        return "firebase" if self.FIREBASE_PROJECT_ID else "dev"
+
+    @property
+    def llm_mode(self) -> Literal["openai_compatible", "offline"]:
+        return "openai_compatible" if self.XAI_API_KEY else "offline"
+
+    @property
+    def dev_secret_path(self) -> Path:
+        return Path(self.DATA_DIR) / "dev_auth_secret"
+
+    def check_production(self) -> None:
+        """Refuse development-only parts in production, naming the missing setting."""
+        if not self.is_production:
+            return
+        problems: list[str] = []
+        if self.auth_mode == "dev":
+            problems.append("FIREBASE_PROJECT_ID is not set (development tokens are refused)")
+        if self.FIREBASE_AUTH_EMULATOR_HOST:
+            problems.append("FIREBASE_AUTH_EMULATOR_HOST is set (the emulator accepts any token)")
+        if self.llm_mode == "offline":
+            problems.append("XAI_API_KEY is not set (the offline LLM is refused)")
+        if self.PAYMENT_PROVIDER == "sandbox":
+            problems.append("PAYMENT_PROVIDER=sandbox (set stripe with its keys)")
+        elif not (self.STRIPE_SECRET_KEY and self.STRIPE_WEBHOOK_SECRET):
+            problems.append("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are required")
+        if self.is_sqlite:
+            problems.append("DATABASE_URL points at SQLite (use PostgreSQL)")
+        if not self.REDIS_URL:
+            problems.append("REDIS_URL is not set (rate limits must be shared)")
+        if problems:
+            raise ConfigurationError(
+                "APP_ENV=production refuses to start: " + "; ".join(problems)
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
