@@ -1,7 +1,7 @@
 """Operator commands.
 
-    python -m app.cli dev-token --email alice@example.com   # a development ID token
-    python -m app.cli audit-ledger                          # ledger == wallets, no negatives
+python -m app.cli dev-token --email alice@example.com   # a development ID token
+python -m app.cli audit-ledger                          # ledger == wallets, no negatives
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ def _dev_token(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if settings.is_production or settings.auth_mode != "dev":
-        print("dev tokens are refused: APP_ENV=production or FIREBASE_PROJECT_ID is set", file=sys.stderr)
+        print(
+            "dev tokens are refused: APP_ENV=production or FIREBASE_PROJECT_ID is set",
+            file=sys.stderr,
+        )
         return 2
     verifier = DevTokenVerifier.from_settings(settings)
     token, _ = verifier.issue(args.uid or dev_uid_for(args.email), email=args.email, name=args.name)

@@ -35,8 +35,11 @@ MAX_BODY_BYTES = 256 * 1024
 
 def create_verifier(settings: Settings) -> TokenVerifier:
     if settings.auth_mode == "firebase":
-        log.info("auth: Firebase project %s%s", settings.FIREBASE_PROJECT_ID,
-                 " (emulator)" if settings.FIREBASE_AUTH_EMULATOR_HOST else "")
+        log.info(
+            "auth: Firebase project %s%s",
+            settings.FIREBASE_PROJECT_ID,
+            " (emulator)" if settings.FIREBASE_AUTH_EMULATOR_HOST else "",
+        )
         return FirebaseTokenVerifier(settings)
     log.info("auth: development tokens (FIREBASE_PROJECT_ID is not set)")
     return DevTokenVerifier.from_settings(settings)
@@ -72,8 +75,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.health_checks = {}
         log.info(
             "started",
-            extra={"env": settings.APP_ENV.value, "database": db.dialect, "llm": llm.name,
-                   "auth": verifier.mode, "redis": bool(redis)},
+            extra={
+                "env": settings.APP_ENV.value,
+                "database": db.dialect,
+                "llm": llm.name,
+                "auth": verifier.mode,
+                "redis": bool(redis),
+            },
         )
         try:
             yield

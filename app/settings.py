@@ -150,9 +150,7 @@ class Settings(BaseSettings):
         if not self.REDIS_URL:
             problems.append("REDIS_URL is not set (rate limits must be shared)")
         if problems:
-            raise ConfigurationError(
-                "APP_ENV=production refuses to start: " + "; ".join(problems)
-            )
+            raise ConfigurationError("APP_ENV=production refuses to start: " + "; ".join(problems))
 
 
 @lru_cache

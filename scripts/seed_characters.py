@@ -1,6 +1,6 @@
 """Seed the character catalogue (idempotent: a second run changes nothing).
 
-    python scripts/seed_characters.py
+python scripts/seed_characters.py
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.characters.seed import SEED_CHARACTERS, seed_characters  # noqa: E402
-from app.kit.db import create_database  # noqa: E402
-from app.settings import get_settings  # noqa: E402
+from app.characters.seed import SEED_CHARACTERS, seed_characters
+from app.kit.db import create_database
+from app.settings import get_settings
 
 
 async def main() -> int:

@@ -37,12 +37,21 @@ from app.kit.errors import error_responses
 from app.models import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-TOKEN_ERRORS = (InvalidToken, TokenExpired, TokenRevoked, TokenWrongProject, AccountDisabled, AuthUnavailable)
+TOKEN_ERRORS = (
+    InvalidToken,
+    TokenExpired,
+    TokenRevoked,
+    TokenWrongProject,
+    AccountDisabled,
+    AuthUnavailable,
+)
 
 
 async def _balance(session: DBSession, user: User) -> Balance:
     wallet = await wallet_service.get_balance(session, user)
-    return Balance.of(wallet, effective_tier(user.tier, user.tier_expires_at, utcnow()), next_utc_midnight())
+    return Balance.of(
+        wallet, effective_tier(user.tier, user.tier_expires_at, utcnow()), next_utc_midnight()
+    )
 
 
 @router.post("/login", response_model=LoginResponse, responses=error_responses(*TOKEN_ERRORS))
@@ -53,7 +62,9 @@ async def login(
     free tier's daily credits. Returns the profile and balance."""
     user, created = await auth.login(session, body.id_token)
     return LoginResponse(
-        user=UserProfile.model_validate(user), balance=await _balance(session, user), created=created
+        user=UserProfile.model_validate(user),
+        balance=await _balance(session, user),
+        created=created,
     )
 
 

@@ -43,12 +43,15 @@ class DevTokenRequest(BaseModel):
     email: EmailStr
     display_name: str | None = Field(None, max_length=100)
     uid: str | None = Field(
-        None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$",
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_\-]+$",
         description="Defaults to one derived from the email, so the same email is the same user.",
     )
 
 
 class DevTokenResponse(BaseModel):
     id_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_at: dt.datetime

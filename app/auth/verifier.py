@@ -62,7 +62,9 @@ class DevTokenVerifier:
     def from_settings(cls, settings: Settings) -> DevTokenVerifier:
         return cls(load_dev_secret(settings), settings.DEV_TOKEN_TTL_SECONDS)
 
-    def issue(self, uid: str, *, email: str | None = None, name: str | None = None) -> tuple[str, int]:
+    def issue(
+        self, uid: str, *, email: str | None = None, name: str | None = None
+    ) -> tuple[str, int]:
         now = int(time.time())
         exp = now + self._ttl
         claims: dict[str, Any] = {
@@ -204,7 +206,9 @@ class _Cached:
 class CachedVerifier:
     """Caches verified tokens until expiry (revocation re-checked every `recheck_seconds`)."""
 
-    def __init__(self, inner: TokenVerifier, *, recheck_seconds: int, maxsize: int = 50_000) -> None:
+    def __init__(
+        self, inner: TokenVerifier, *, recheck_seconds: int, maxsize: int = 50_000
+    ) -> None:
         self.inner = inner
         self.mode = inner.mode
         self._recheck = recheck_seconds

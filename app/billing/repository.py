@@ -20,7 +20,9 @@ class BillingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get_wallet(self, user_id: uuid.UUID, *, for_update: bool = False) -> UserWallet | None:
+    async def get_wallet(
+        self, user_id: uuid.UUID, *, for_update: bool = False
+    ) -> UserWallet | None:
         stmt = select(UserWallet).where(UserWallet.user_id == user_id)
         if for_update:
             stmt = stmt.with_for_update()
@@ -81,7 +83,12 @@ class BillingRepository:
                     {
                         "user_id": str(uid),
                         "problems": problems,
-                        "wallet": {"daily": daily, "bonus": bonus, "purchased": purchased, "held": held},
+                        "wallet": {
+                            "daily": daily,
+                            "bonus": bonus,
+                            "purchased": purchased,
+                            "held": held,
+                        },
                         "ledger": {"daily": l_daily, "bonus": l_bonus, "purchased": l_purchased},
                     }
                 )

@@ -94,7 +94,9 @@ class WalletService:
             await repo.flush()
         return wallet
 
-    def _refresh(self, repo: BillingRepository, wallet: UserWallet, tier: str, now: dt.datetime) -> None:
+    def _refresh(
+        self, repo: BillingRepository, wallet: UserWallet, tier: str, now: dt.datetime
+    ) -> None:
         today = now.date()
         allowance = TIERS[tier].daily_micro
         # Yesterday's unused daily credits expire, except what open holds still reserve

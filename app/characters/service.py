@@ -43,7 +43,9 @@ def render_system_message(c: CharacterConfig) -> str:
 
 
 class CharacterService:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, ttl: float = 60.0) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, ttl: float = 60.0
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._ttl = ttl
         self._prompts: dict[str, tuple[float, CharacterPrompt]] = {}

@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.chat.prompt import HistoryRow
@@ -269,12 +269,12 @@ class PostgresHotPath:
 
 # --------------------------------------------------------------------------- portable
 
-_wallet = UserWallet.__table__
-_holds = CreditHold.__table__
-_messages = ChatMessage.__table__
-_sessions = ChatSession.__table__
-_ledger = LedgerEntry.__table__
-_users = User.__table__
+_wallet = cast(Table, UserWallet.__table__)
+_holds = cast(Table, CreditHold.__table__)
+_messages = cast(Table, ChatMessage.__table__)
+_sessions = cast(Table, ChatSession.__table__)
+_ledger = cast(Table, LedgerEntry.__table__)
+_users = cast(Table, User.__table__)
 
 
 class PortableHotPath:

@@ -85,7 +85,9 @@ async def list_sessions(
     page = await chat.list_sessions(
         session, user, cursor=cursor, limit=limit, character_id=character_id
     )
-    return Page(items=[SessionOut.model_validate(s) for s in page.items], next_cursor=page.next_cursor)
+    return Page(
+        items=[SessionOut.model_validate(s) for s in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(

@@ -37,7 +37,14 @@ from app.chat.prompt import PromptPlan, build_prompt
 from app.chat.repository import ChatRepository
 from app.kit.clock import utcnow
 from app.kit.ids import uuid7
-from app.kit.pagination import InvalidCursor, Page, decode_cursor, decode_keyset, encode_cursor, encode_keyset
+from app.kit.pagination import (
+    InvalidCursor,
+    Page,
+    decode_cursor,
+    decode_keyset,
+    encode_cursor,
+    encode_keyset,
+)
 from app.llm.base import LLMProvider, Usage
 from app.llm.tokens import estimate_tokens
 from app.models import CharacterConfig, ChatMessage, ChatSession, User
@@ -196,7 +203,9 @@ class ChatService:
             next_cursor = encode_cursor(str(rows[-1].id))
         return Page(items=rows, next_cursor=next_cursor)
 
-    async def delete_session(self, session: AsyncSession, user: User, session_id: uuid.UUID) -> None:
+    async def delete_session(
+        self, session: AsyncSession, user: User, session_id: uuid.UUID
+    ) -> None:
         await self.get_session(session, user, session_id)
         await ChatRepository(session).delete_session(session_id)
 
@@ -274,7 +283,9 @@ class ChatService:
     async def complete(
         self, principal: Principal, *, session_id: uuid.UUID, text: str, max_tokens: int | None
     ) -> CompletionResult:
-        turn = await self.prepare(principal, session_id=session_id, text=text, max_tokens=max_tokens)
+        turn = await self.prepare(
+            principal, session_id=session_id, text=text, max_tokens=max_tokens
+        )
         try:
             completion = await self.llm.complete(turn.plan.messages, max_tokens=turn.max_tokens)
         except BaseException:
@@ -347,7 +358,9 @@ class ChatService:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("hold release failed; the sweeper will release it", extra={"hold_id": str(hold_id)})
+            log.exception(
+                "hold release failed; the sweeper will release it", extra={"hold_id": str(hold_id)}
+            )
 
     async def _refresh_daily(self, user_id: uuid.UUID, tier: str) -> None:
         async with self._sessionmaker() as session:

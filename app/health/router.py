@@ -53,19 +53,24 @@ async def health_detailed(request: Request) -> JSONResponse:
     async def db_check() -> str:
         async with state.db.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        return state.db.dialect
+        return str(state.db.dialect)
 
     try:
         ms, detail = await _timed(db_check)
-        components["database"] = ComponentHealth(status="ok", required=True, latency_ms=ms, detail=detail)
+        components["database"] = ComponentHealth(
+            status="ok", required=True, latency_ms=ms, detail=detail
+        )
     except Exception as exc:
-        components["database"] = ComponentHealth(status="down", required=True, detail=type(exc).__name__)
+        components["database"] = ComponentHealth(
+            status="down", required=True, detail=type(exc).__name__
+        )
 
     if state.redis is None:
         components["redis"] = ComponentHealth(
             status="not_configured", required=False, detail="REDIS_URL unset: in-process"
         )
     else:
+
         async def redis_check() -> str | None:
             await state.redis.ping()
             return None
@@ -74,7 +79,9 @@ async def health_detailed(request: Request) -> JSONResponse:
             ms, _ = await _timed(redis_check)
             components["redis"] = ComponentHealth(status="ok", required=True, latency_ms=ms)
         except Exception as exc:
-            components["redis"] = ComponentHealth(status="down", required=True, detail=type(exc).__name__)
+            components["redis"] = ComponentHealth(
+                status="down", required=True, detail=type(exc).__name__
+            )
 
     llm = state.llm
     components["llm"] = ComponentHealth(
@@ -83,9 +90,13 @@ async def health_detailed(request: Request) -> JSONResponse:
     for name, check in getattr(state, "health_checks", {}).items():
         try:
             ms, detail = await _timed(check)
-            components[name] = ComponentHealth(status="ok", required=False, latency_ms=ms, detail=detail)
+            components[name] = ComponentHealth(
+                status="ok", required=False, latency_ms=ms, detail=detail
+            )
         except Exception as exc:
-            components[name] = ComponentHealth(status="degraded", required=False, detail=str(exc)[:200])
+            components[name] = ComponentHealth(
+                status="degraded", required=False, detail=str(exc)[:200]
+            )
 
     if any(c.status == "down" and c.required for c in components.values()):
         overall: Literal["ok", "degraded", "down"] = "down"

@@ -79,7 +79,8 @@ class ErrorResponse(BaseModel):
 def error_responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for a route: one entry per status, listing the codes it may return."""
     by_status: dict[int, list[type[AppError]]] = {}
-    for err in (*errors, _Validation):
+    all_errors: tuple[type[AppError], ...] = (*errors, _Validation)
+    for err in all_errors:
         by_status.setdefault(err.status_code, []).append(err)
     return {
         status: {

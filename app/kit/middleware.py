@@ -113,12 +113,18 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = b'{"error":{"code":"payload_too_large","message":"The request body is too large.","details":{}}}'
+    body = (
+        b'{"error":{"code":"payload_too_large",'
+        b'"message":"The request body is too large.","details":{}}}'
+    )
     await send(
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

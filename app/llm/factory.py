@@ -13,7 +13,11 @@ log = logging.getLogger(__name__)
 def create_llm_provider(settings: Settings) -> LLMProvider:
     """XAI_API_KEY set: the real provider at XAI_BASE_URL. Unset: the offline provider."""
     if settings.XAI_API_KEY:
-        log.info("llm: OpenAI-compatible provider at %s, model %s", settings.XAI_BASE_URL, settings.XAI_MODEL)
+        log.info(
+            "llm: OpenAI-compatible provider at %s, model %s",
+            settings.XAI_BASE_URL,
+            settings.XAI_MODEL,
+        )
         return OpenAICompatibleProvider(
             base_url=settings.XAI_BASE_URL,
             api_key=settings.XAI_API_KEY,

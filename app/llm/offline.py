@@ -19,9 +19,11 @@ from app.llm.tokens import REPLY_PRIMING_TOKENS, estimate_message_tokens, estima
 _NAME = re.compile(r"^Name:\s*(.+)$", re.MULTILINE)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{3,}")
 _STOP = frozenset(
-    "this that with have what your about there their would could should really just been "
-    "they them then than when where which while will into from were because think know "
-    "like want maybe tell said does didn't don't it's i'm you're".split()
+    """
+    this that with have what your about there their would could should really just been
+    they them then than when where which while will into from were because think know like
+    want maybe tell said does didn't don't it's i'm you're
+    """.split()
 )
 
 _TEMPLATES = (

@@ -154,7 +154,9 @@ class OpenAICompatibleProvider:
         detail = raw[:300].decode("utf-8", "replace")
         log.warning("llm error", extra={"provider": self.name, "status": status, "body": detail})
         if status == 429 or status == 503:
-            return LLMUnavailable(provider=self.name, upstream_status=status, retry_after=retry_after)
+            return LLMUnavailable(
+                provider=self.name, upstream_status=status, retry_after=retry_after
+            )
         if status in (408, 504):
             return LLMTimeout(provider=self.name, upstream_status=status)
         return LLMUpstreamError(provider=self.name, upstream_status=status)

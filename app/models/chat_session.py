@@ -32,7 +32,9 @@ class ChatSession(Base):
     status: Mapped[str] = mapped_column(
         String(16), nullable=False, default="active", server_default="active"
     )
-    message_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    message_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
     last_message_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -19,13 +19,16 @@ class User(Base):
     firebase_uid: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
     email: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(100))
-    tier: Mapped[str] = mapped_column(String(16), nullable=False, default="free", server_default="free")
+    tier: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="free", server_default="free"
+    )
     tier_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    is_active: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=True, server_default=true()
+    )
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"User(id={self.id!s}, tier={self.tier})"
-

@@ -1,0 +1,197 @@
+"""Test harness: every database test runs twice, on SQLite and on a fresh PostgreSQL database.
+
+Services (PostgreSQL, Redis, the Firebase Auth Emulator) are real. Locally a missing service
+skips its tests with the reason; in CI (CI=true) it fails the run instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from app.kit import clock
+from app.settings import Settings
+from tests.fakes.openai_server import FakeOpenAI
+from tests.helpers import Api
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def service_missing(name: str, reason: str) -> None:
+    message = f"{name} unavailable ({reason})"
+    if IN_CI:
+        pytest.fail(f"{message}: CI requires it", pytrace=False)
+    pytest.skip(message)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["skip_logging"] = True
+    return cfg
+
+
+def _seed(url: str) -> None:
+    from app.characters.seed import seed_characters
+    from app.kit.db import create_database
+
+    async def run() -> None:
+        db = await create_database(Settings(_env_file=None, DATABASE_URL=url, DB_POOL_SIZE=2))
+        try:
+            async with db.sessionmaker() as session:
+                await seed_characters(session)
+                await session.commit()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+def _pg_dsn(dbname: str) -> str:
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+def create_pg_database(prefix: str = "test_companion") -> str:
+    """A fresh PostgreSQL database; returns its name."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    return name
+
+
+def drop_pg_database(name: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def postgres_available() -> str | None:
+    async def probe() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("db") / "test.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    command.upgrade(alembic_config(url), "head")
+    _seed(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    problem = postgres_available()
+    if problem:
+        service_missing("PostgreSQL", problem)
+    name = create_pg_database()
+    url = _pg_dsn(name).replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        command.upgrade(alembic_config(url), "head")
+        _seed(url)
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Every test that touches the database runs once per backend."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to change the app's settings."""
+    return {}
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    values: dict[str, Any] = {
+        "DATABASE_URL": db_url,
+        "DB_POOL_SIZE": 5,
+        "DATA_DIR": str(tmp_path / "data"),
+        "CHROMA_PATH": str(tmp_path / "data" / "chroma"),
+        "DEV_AUTH_SECRET": "test-secret-" + uuid.uuid4().hex,
+        "LOG_JSON": False,
+        "XAI_API_KEY": None,
+        "REDIS_URL": None,
+        "FIREBASE_PROJECT_ID": None,
+        "FIREBASE_AUTH_EMULATOR_HOST": None,
+    }
+    values.update(settings_overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    from app.main import create_app
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, app: Any) -> Api:
+    return Api(client, app)
+
+
+@pytest.fixture
+async def llm_server() -> AsyncIterator[FakeOpenAI]:
+    server = FakeOpenAI()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Iterator[None]:
+    yield
+    clock.set_offset(clock.get_offset() * 0)
