@@ -7,7 +7,6 @@ skips its tests with the reason; in CI (CI=true) it fails the run instead.
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,19 +21,13 @@ from alembic.config import Config
 from app.kit import clock
 from app.settings import Settings
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fixtures.env import PG_ADMIN_URL, service_missing
 from tests.helpers import Api
 
+# Fixture modules shared across test folders (a folder's own fixtures live in its conftest.py).
+pytest_plugins = ["tests.fixtures.redis"]
+
 ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() == "true"
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def service_missing(name: str, reason: str) -> None:
-    message = f"{name} unavailable ({reason})"
-    if IN_CI:
-        pytest.fail(f"{message}: CI requires it", pytrace=False)
-    pytest.skip(message)
 
 
 def alembic_config(url: str) -> Config:
@@ -108,7 +101,7 @@ def postgres_available() -> str | None:
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("db") / "test.db"
     url = f"sqlite+aiosqlite:///{path}"
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")
     _seed(url)
     return url
 
@@ -121,7 +114,7 @@ def postgres_url() -> Iterator[str]:
     name = create_pg_database()
     url = _pg_dsn(name).replace("postgresql://", "postgresql+asyncpg://", 1)
     try:
-        command.upgrade(alembic_config(url), "head")
+        command.upgrade(alembic_config(url), "heads")
         _seed(url)
         yield url
     finally:
