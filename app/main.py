@@ -19,6 +19,7 @@ from app.chat.hot_repository import create_hot_path
 from app.chat.router import router as chat_router
 from app.chat.service import ChatService
 from app.health.router import router as health_router
+from app.kit import background
 from app.kit.db import create_database
 from app.kit.handlers import install_exception_handlers
 from app.kit.logging import configure_logging
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await background.drain()  # let in-flight settlements finish before closing the DB
             await llm.aclose()
             if redis is not None:
                 await redis.aclose()

@@ -92,9 +92,15 @@ class HotPathRepository(Protocol):
         """None when placed; otherwise the available balance that was not enough."""
         ...
 
-    async def settle(self, req: SettleRequest) -> SettleResult: ...
+    async def settle(self, req: SettleRequest) -> SettleResult:
+        """Idempotent per hold: raises HoldAlreadyClosed (writing nothing) the second time."""
+        ...
 
     async def release_hold(self, hold_id: uuid.UUID, now: dt.datetime) -> bool: ...
+
+
+class HoldAlreadyClosed(Exception):
+    """settle() on a hold that was already settled or released: nothing was written."""
 
 
 def split_charge(charge: int, daily: int, bonus: int, purchased: int) -> tuple[int, int, int]:
@@ -137,18 +143,20 @@ SELECT (SELECT count(*) FROM h) AS placed,
 
 # Row locks (hold, then wallet: the sweeper locks in the same order) make the arithmetic below
 # see the latest committed balances; every write is in this one statement's transaction.
+# A hold the sweeper expired (its process was presumed dead) can still be settled late: the
+# charge then comes from the available balance, capped so nothing goes negative. A hold already
+# settled or released settles nothing (no row comes back): settling is idempotent.
 _PG_SETTLE = """
 WITH h0 AS (
-    SELECT amount_micro FROM credit_holds WHERE id = $1 AND status = 'open' FOR UPDATE
+    SELECT CASE WHEN status = 'open' THEN amount_micro ELSE 0 END AS hold_amt
+      FROM credit_holds WHERE id = $1 AND status IN ('open', 'expired') FOR UPDATE
 ), w0 AS (
     SELECT daily_micro, bonus_micro, purchased_micro, held_micro
       FROM user_wallet WHERE user_id = $2 FOR UPDATE
-), c1 AS (
-    SELECT w0.*, COALESCE((SELECT amount_micro FROM h0), 0) AS hold_amt FROM w0
 ), c2 AS (
-    SELECT c1.*, GREATEST(0, LEAST($3::bigint,
-               daily_micro + bonus_micro + purchased_micro - held_micro + hold_amt)) AS ch
-      FROM c1
+    SELECT w0.*, h0.hold_amt, GREATEST(0, LEAST($3::bigint,
+               daily_micro + bonus_micro + purchased_micro - held_micro + h0.hold_amt)) AS ch
+      FROM w0, h0
 ), c3 AS (
     SELECT c2.*, LEAST(daily_micro, ch) AS dd,
            LEAST(bonus_micro, ch - LEAST(daily_micro, ch)) AS db
@@ -166,7 +174,7 @@ WITH h0 AS (
               user_wallet.held_micro, c3.ch, c3.dd, c3.db, c3.ch - c3.dd - c3.db AS dp
 ), h AS (
     UPDATE credit_holds SET status = 'settled', charged_micro = w.ch, closed_at = $4
-      FROM w WHERE credit_holds.id = $1 AND credit_holds.status = 'open'
+      FROM w WHERE credit_holds.id = $1 AND credit_holds.status IN ('open', 'expired')
 ), um AS (
     INSERT INTO chat_messages (id, session_id, user_id, role, content, token_count, status,
                                credits_micro, created_at)
@@ -188,7 +196,7 @@ WITH h0 AS (
     UPDATE chat_sessions
        SET message_count = message_count + 2, last_message_at = $4, updated_at = $4,
            status = 'active'
-     WHERE id = $6
+     WHERE id = $6 AND EXISTS (SELECT 1 FROM w)
 )
 SELECT ch, daily_micro, bonus_micro, purchased_micro, held_micro FROM w
 """
@@ -261,6 +269,8 @@ class PostgresHotPath:
             req.model,
             uuid7(),
         )
+        if row is None:
+            raise HoldAlreadyClosed(req.hold_id)
         return SettleResult(row[0], row[1], row[2], row[3], row[4])
 
     async def release_hold(self, hold_id: uuid.UUID, now: dt.datetime) -> bool:
@@ -363,13 +373,16 @@ class PortableHotPath:
 
     async def settle(self, req: SettleRequest) -> SettleResult:
         async with self._engine.begin() as conn:
-            hold_amt = (
-                await conn.scalar(
-                    select(_holds.c.amount_micro).where(
-                        _holds.c.id == req.hold_id, _holds.c.status == "open"
+            hold = (
+                await conn.execute(
+                    select(_holds.c.amount_micro, _holds.c.status).where(
+                        _holds.c.id == req.hold_id, _holds.c.status.in_(("open", "expired"))
                     )
                 )
-            ) or 0
+            ).first()
+            if hold is None:
+                raise HoldAlreadyClosed(req.hold_id)
+            hold_amt = hold[0] if hold[1] == "open" else 0
             w = (
                 await conn.execute(
                     select(
@@ -396,12 +409,11 @@ class PortableHotPath:
                     updated_at=req.now,
                 )
             )
-            if hold_amt:
-                await conn.execute(
-                    update(_holds)
-                    .where(_holds.c.id == req.hold_id, _holds.c.status == "open")
-                    .values(status="settled", charged_micro=charge, closed_at=req.now)
-                )
+            await conn.execute(
+                update(_holds)
+                .where(_holds.c.id == req.hold_id)
+                .values(status="settled", charged_micro=charge, closed_at=req.now)
+            )
             await conn.execute(
                 _messages.insert(),
                 [
@@ -492,6 +504,7 @@ def create_hot_path(engine: AsyncEngine, raw_pool: Any) -> HotPathRepository:
 
 __all__ = [
     "ChatContext",
+    "HoldAlreadyClosed",
     "HoldRequest",
     "HotPathRepository",
     "PortableHotPath",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import CurrentPrincipal, CurrentUser
 from app.auth.errors import AccountDisabled, NotAuthenticated
@@ -23,6 +25,7 @@ from app.chat.schemas import (
     UsageOut,
 )
 from app.chat.service import ChatService, CompletionResult
+from app.chat.streaming import ChatStream
 from app.kit.db import DBSession
 from app.kit.errors import error_responses
 from app.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, Page
@@ -173,10 +176,20 @@ def completion_response(r: CompletionResult) -> CompletionResponse:
     )
 
 
+SSE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": 'With `stream: true`: server-sent events `start`, `delta` ({"text"}), '
+        "`done` (usage, credits charged, balance) and, if the model fails mid-way, `error`.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
 @router.post(
     "/completions",
     response_model=CompletionResponse,
-    responses=error_responses(
+    responses=SSE_DOC
+    | error_responses(
         *AUTH_ERRORS,
         SessionNotFound,
         InsufficientCredits,
@@ -191,13 +204,27 @@ async def create_completion(
     body: CompletionRequest,
     principal: CurrentPrincipal,
     chat: ChatService = Depends(get_chat_service),
-) -> CompletionResponse:
-    """Send a message in a session and get the character's reply.
+) -> CompletionResponse | StreamingResponse:
+    """Send a message in a session and get the character's reply (JSON, or server-sent events
+    with `stream: true`).
 
     Credits: a hold for the worst case is placed first (402 `insufficient_credits` if the
     balance cannot cover it), then settled to the exact tokens the model reported. If the model
-    fails, nothing is charged and nothing is stored.
+    fails before answering, nothing is charged and nothing is stored. A stream cut short (the
+    model failed mid-way, or the client went away) stores the partial reply as `incomplete` and
+    charges exactly the tokens generated.
     """
+    if body.stream:
+        turn = await chat.prepare(
+            principal, session_id=body.session_id, text=body.message, max_tokens=body.max_tokens
+        )
+        stream = ChatStream(chat, turn)
+        await stream.open()
+        return StreamingResponse(
+            stream.events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
     result = await chat.complete(
         principal, session_id=body.session_id, text=body.message, max_tokens=body.max_tokens
     )

@@ -90,6 +90,10 @@ class PreparedTurn:
     max_tokens: int
     hold_id: uuid.UUID
     rate_micro_per_token: int
+    # Chosen up front so settling is idempotent (a second insert of the same ids fails) and a
+    # stream can announce them before the reply is complete.
+    user_message_id: uuid.UUID
+    assistant_message_id: uuid.UUID
 
 
 class ChatService:
@@ -259,6 +263,8 @@ class ChatService:
             max_tokens=out_tokens,
             hold_id=hold_id,
             rate_micro_per_token=rate,
+            user_message_id=uuid7(),
+            assistant_message_id=uuid7(),
         )
 
     def _plan(
@@ -321,11 +327,11 @@ class ChatService:
             user_id=turn.principal.user_id,
             session_id=turn.session_id,
             charge_micro=usage.total_tokens * turn.rate_micro_per_token,
-            user_message_id=uuid7(),
+            user_message_id=turn.user_message_id,
             user_content=turn.text,
             user_tokens=turn.user_tokens,
             user_created_at=turn.user_created_at,
-            assistant_message_id=uuid7(),
+            assistant_message_id=turn.assistant_message_id,
             assistant_content=content,
             assistant_status=status,
             prompt_tokens=usage.prompt_tokens,
