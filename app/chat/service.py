@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -35,7 +36,9 @@ from app.chat.hot_repository import (
 )
 from app.chat.prompt import PromptPlan, build_prompt
 from app.chat.repository import ChatRepository
+from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.errors import AppError
 from app.kit.ids import uuid7
 from app.kit.pagination import (
     InvalidCursor,
@@ -53,6 +56,15 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 TIER_RANK = {"free": 0, "premium": 1, "vip": 2}
+
+
+def outcome_of(exc: BaseException) -> str:
+    """A bounded label for a failed model call."""
+    if isinstance(exc, AppError):
+        return exc.code
+    if isinstance(exc, asyncio.CancelledError):
+        return "cancelled"
+    return "error"
 
 
 def tier_allows(tier: str, required: str) -> bool:
@@ -292,11 +304,14 @@ class ChatService:
         turn = await self.prepare(
             principal, session_id=session_id, text=text, max_tokens=max_tokens
         )
+        started = time.perf_counter()
         try:
             completion = await self.llm.complete(turn.plan.messages, max_tokens=turn.max_tokens)
-        except BaseException:
+        except BaseException as exc:
+            metrics.observe_llm(self.llm.name, self.llm.model, outcome_of(exc), started)
             await self.release(turn.hold_id)
             raise
+        metrics.observe_llm(self.llm.name, self.llm.model, "ok", started)
         return await self.settle(
             turn,
             content=completion.text,
@@ -340,6 +355,10 @@ class ChatService:
             now=now,
         )
         settled = await asyncio.shield(self.hot.settle(req))
+        metrics.count_tokens(
+            self.llm.name, self.llm.model, usage.prompt_tokens, usage.completion_tokens
+        )
+        metrics.CREDITS_CHARGED.labels(turn.tier).inc(settled.charged_micro)
         return CompletionResult(
             session_id=turn.session_id,
             user_message_id=req.user_message_id,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,8 +27,8 @@ import orjson
 
 from app.billing.tiers import to_credits
 from app.chat.hot_repository import HoldAlreadyClosed
-from app.chat.service import ChatService, CompletionResult, PreparedTurn
-from app.kit import background
+from app.chat.service import ChatService, CompletionResult, PreparedTurn, outcome_of
+from app.kit import background, metrics
 from app.llm.base import StreamChunk, Usage
 from app.llm.errors import LLMError
 from app.llm.tokens import MESSAGE_OVERHEAD_TOKENS, approx_tokens
@@ -56,14 +57,18 @@ class ChatStream:
         self._usage: Usage | None = None
         self._finish: str | None = None
         self._settlement: asyncio.Task[CompletionResult | None] | None = None
+        self._started = time.perf_counter()
 
     async def open(self) -> None:
         """Wait for the first chunk. A failure here releases the hold and raises (HTTP error)."""
+        llm = self.chat.llm
         try:
             self._first = await anext(self._upstream, None)
-        except BaseException:
+        except BaseException as exc:
+            metrics.observe_llm(llm.name, llm.model, outcome_of(exc), self._started)
             await self.chat.release(self.turn.hold_id)
             raise
+        metrics.LLM_TTFT.labels(llm.name, llm.model).observe(time.perf_counter() - self._started)
 
     def _usage_so_far(self) -> Usage:
         if self._usage is not None:
@@ -86,6 +91,10 @@ class ChatStream:
         return self._settlement
 
     async def _do_settle(self, status: str) -> CompletionResult | None:
+        llm = self.chat.llm
+        metrics.observe_llm(
+            llm.name, llm.model, "ok" if status == "complete" else "incomplete", self._started
+        )
         if status == "incomplete" and not self._parts:
             await self.chat.release(self.turn.hold_id)  # nothing generated: nothing charged
             return None

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+
+from app.kit import metrics
+from app.kit.clock import utcnow
+from app.models import ChatSession
 
 router = APIRouter(tags=["health"])
 
@@ -25,6 +30,30 @@ class ComponentHealth(BaseModel):
 class HealthDetailed(BaseModel):
     status: Literal["ok", "degraded", "down"]
     components: dict[str, ComponentHealth]
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus_metrics(request: Request) -> Response:
+    """Prometheus exposition (all worker processes merged when PROMETHEUS_MULTIPROC_DIR is set)."""
+    since = utcnow() - dt.timedelta(minutes=15)
+    try:
+        async with request.app.state.db.sessionmaker() as session:
+            active = await session.scalar(
+                select(func.count())
+                .select_from(ChatSession)
+                .where(ChatSession.status == "active", ChatSession.last_message_at > since)
+            )
+    except Exception:  # the scrape must still answer when the database does not
+        active = -1
+    body, content_type = metrics.render(
+        {
+            "chat_active_sessions": (
+                "Sessions with a message in the last 15 minutes.",
+                float(active or 0),
+            )
+        }
+    )
+    return Response(body, media_type=content_type)
 
 
 @router.get("/health")

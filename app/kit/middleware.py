@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.kit.logging import request_id_var
+from app.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("app.request")
 
@@ -58,16 +59,20 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            state = scope.get("state", {})
-            principal = state.get("principal")
+            elapsed = time.perf_counter() - start
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope["method"]
+            status = str(status_code)
+            HTTP_REQUESTS.labels(method, route, status).inc()
+            HTTP_LATENCY.labels(method, route, status).observe(elapsed)
+            principal = scope.get("state", {}).get("principal")
             log.info(
                 "request",
                 extra={
-                    "method": scope["method"],
-                    "route": getattr(route, "path", None) or "unmatched",
+                    "method": method,
+                    "route": route,
                     "status": status_code,
-                    "latency_ms": round((time.perf_counter() - start) * 1000, 3),
+                    "latency_ms": round(elapsed * 1000, 3),
                     "user": user_hash(principal.user_id) if principal is not None else None,
                 },
             )
