@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +20,7 @@ from app.chat.hot_repository import create_hot_path
 from app.chat.router import router as chat_router
 from app.chat.service import ChatService
 from app.health.router import router as health_router
-from app.kit import background
+from app.kit import background, metrics
 from app.kit.db import create_database
 from app.kit.handlers import install_exception_handlers
 from app.kit.logging import configure_logging
@@ -27,6 +28,7 @@ from app.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.kit.redis import create_redis
 from app.llm.factory import create_llm_provider
 from app.market.router import router as market_router
+from app.ratelimit.limiter import create_rate_limiter
 from app.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = await create_database(settings)
         redis = create_redis(settings)
+        ratelimiter = create_rate_limiter(settings, redis)
         llm = create_llm_provider(settings)
         verifier = create_verifier(settings)
         characters = CharacterService(db.sessionmaker)
@@ -72,8 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             characters=characters,
             sessionmaker=db.sessionmaker,
             settings=settings,
+            ratelimiter=ratelimiter,
         )
         app.state.health_checks = {}
+        app.state.ratelimiter = ratelimiter
+        app.state.health_checks["ratelimit"] = ratelimiter.health_check
         log.info(
             "started",
             extra={
@@ -84,9 +90,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "redis": bool(redis),
             },
         )
+        pool_sampler = asyncio.create_task(metrics.sample_pools_forever(db))
         try:
             yield
         finally:
+            pool_sampler.cancel()
             await background.drain()  # let in-flight settlements finish before closing the DB
             await llm.aclose()
             if redis is not None:

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     DEV_AUTH_SECRET: str | None = None
     DEV_TOKEN_TTL_SECONDS: int = 7 * 24 * 3600
 
+    # --- rate limits (chat requests per minute per tier: app/billing/tiers.py) ---
+    # Per client IP and auth endpoint (login, dev token), per minute; 0 turns it off.
+    AUTH_RATE_LIMIT_PER_MINUTE: int = 20
+    # Proxies whose X-Forwarded-For is believed: comma-separated IPs or CIDRs. Empty: the peer
+    # address is the client (see app/ratelimit/client_ip.py).
+    TRUSTED_PROXIES: str = ""
+
     # --- memory ---
     VECTOR_DB_PROVIDER: Literal["chromadb", "pinecone"] = "chromadb"
     CHROMA_PATH: str = "./data/chroma"

@@ -148,6 +148,8 @@ def settings(db_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) ->
         "REDIS_URL": None,
         "FIREBASE_PROJECT_ID": None,
         "FIREBASE_AUTH_EMULATOR_HOST": None,
+        # Tests create many users from one address; tests/ratelimit sets its own limit.
+        "AUTH_RATE_LIMIT_PER_MINUTE": 10_000,
     }
     values.update(settings_overrides)
     return Settings(_env_file=None, **values)

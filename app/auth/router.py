@@ -35,6 +35,8 @@ from app.kit.clock import utcnow
 from app.kit.db import DBSession
 from app.kit.errors import error_responses
 from app.models import User
+from app.ratelimit.dependencies import auth_ip_limit
+from app.ratelimit.errors import RateLimited
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 TOKEN_ERRORS = (
@@ -54,7 +56,12 @@ async def _balance(session: DBSession, user: User) -> Balance:
     )
 
 
-@router.post("/login", response_model=LoginResponse, responses=error_responses(*TOKEN_ERRORS))
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    responses=error_responses(*TOKEN_ERRORS, RateLimited),
+    dependencies=[Depends(auth_ip_limit("login"))],
+)
 async def login(
     body: LoginRequest, session: DBSession, auth: AuthService = Depends(get_auth_service)
 ) -> LoginResponse:
@@ -80,7 +87,10 @@ dev_router = APIRouter(prefix="/api/v1/auth/dev", tags=["auth (development only)
 
 
 @dev_router.post(
-    "/token", response_model=DevTokenResponse, responses=error_responses(DevTokensDisabled)
+    "/token",
+    response_model=DevTokenResponse,
+    responses=error_responses(DevTokensDisabled, RateLimited),
+    dependencies=[Depends(auth_ip_limit("dev_token"))],
 )
 async def issue_dev_token(body: DevTokenRequest, request: Request) -> DevTokenResponse:
     """Issue a development ID token (embedded default only; absent in production and when

@@ -31,6 +31,7 @@ from app.kit.errors import error_responses
 from app.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, Page
 from app.llm.errors import LLMTimeout, LLMUnavailable, LLMUpstreamError
 from app.models import ChatMessage
+from app.ratelimit import RateLimited, rate_limit_headers
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 AUTH_ERRORS = (NotAuthenticated, AccountDisabled)
@@ -193,6 +194,7 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
         *AUTH_ERRORS,
         SessionNotFound,
         InsufficientCredits,
+        RateLimited,
         CharacterTierRequired,
         MessageTooLongForContext,
         LLMUpstreamError,
@@ -203,6 +205,7 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
 async def create_completion(
     body: CompletionRequest,
     principal: CurrentPrincipal,
+    response: Response,
     chat: ChatService = Depends(get_chat_service),
 ) -> CompletionResponse | StreamingResponse:
     """Send a message in a session and get the character's reply (JSON, or server-sent events
@@ -223,9 +226,14 @@ async def create_completion(
         return StreamingResponse(
             stream.events(),
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            headers={
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+                **rate_limit_headers(turn.rate_limit),
+            },
         )
     result = await chat.complete(
         principal, session_id=body.session_id, text=body.message, max_tokens=body.max_tokens
     )
+    response.headers.update(rate_limit_headers(result.rate_limit))
     return completion_response(result)

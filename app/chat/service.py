@@ -51,6 +51,7 @@ from app.kit.pagination import (
 from app.llm.base import LLMProvider, Usage
 from app.llm.tokens import estimate_tokens
 from app.models import CharacterConfig, ChatMessage, ChatSession, User
+from app.ratelimit import Decision, RateLimiter, check_chat
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class CompletionResult:
     model: str
     finish_reason: str | None
     settled: SettleResult
+    rate_limit: Decision
 
 
 @dataclass(slots=True)
@@ -106,6 +108,7 @@ class PreparedTurn:
     # stream can announce them before the reply is complete.
     user_message_id: uuid.UUID
     assistant_message_id: uuid.UUID
+    rate_limit: Decision
 
 
 class ChatService:
@@ -117,7 +120,9 @@ class ChatService:
         characters: CharacterService,
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
+        ratelimiter: RateLimiter,
     ) -> None:
+        self.ratelimiter = ratelimiter
         self.hot = hot
         self.llm = llm
         self.characters = characters
@@ -239,6 +244,9 @@ class ChatService:
         if not ctx.is_active:
             raise AccountDisabled()
         tier = effective_tier(ctx.tier, ctx.tier_expires_at, now)
+        # Per-tier requests per minute (the tier lives in the row just read); refused: 429,
+        # before anything is held or sent.
+        rate_limit = await check_chat(self.ratelimiter, principal.user_id, tier)
         if ctx.daily_date != now.date():
             await self._refresh_daily(principal.user_id, tier)
         character = await self.characters.prompt(ctx.character_id)
@@ -277,6 +285,7 @@ class ChatService:
             rate_micro_per_token=rate,
             user_message_id=uuid7(),
             assistant_message_id=uuid7(),
+            rate_limit=rate_limit,
         )
 
     def _plan(
@@ -373,6 +382,7 @@ class ChatService:
             model=model,
             finish_reason=finish_reason,
             settled=settled,
+            rate_limit=turn.rate_limit,
         )
 
     async def release(self, hold_id: uuid.UUID) -> None:
