@@ -32,6 +32,7 @@ from app.settings import Settings
 log = logging.getLogger(__name__)
 
 DEV_ISSUER = "companion-dev"
+EMULATOR_ENV = "FIREBASE_AUTH_EMULATOR_HOST"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +136,11 @@ class FirebaseTokenVerifier:
         import firebase_admin
         from firebase_admin import credentials
 
+        # firebase-admin reads the emulator host from the process environment; close() puts
+        # back what was there, so the setting does not leak into later apps in this process.
+        self._previous_emulator_host = os.environ.get(EMULATOR_ENV)
         if settings.FIREBASE_AUTH_EMULATOR_HOST:
-            # firebase-admin reads the emulator host from the process environment.
-            os.environ["FIREBASE_AUTH_EMULATOR_HOST"] = settings.FIREBASE_AUTH_EMULATOR_HOST
+            os.environ[EMULATOR_ENV] = settings.FIREBASE_AUTH_EMULATOR_HOST
         cred = (
             credentials.Certificate(settings.FIREBASE_CREDENTIALS_PATH)
             if settings.FIREBASE_CREDENTIALS_PATH
@@ -184,6 +187,7 @@ class FirebaseTokenVerifier:
         )
 
     async def verify(self, token: str) -> VerifiedToken:
+        reject_expired(token)
         return await asyncio.to_thread(self._verify_sync, token)
 
     def revoke(self, uid: str) -> None:
@@ -195,6 +199,28 @@ class FirebaseTokenVerifier:
         import firebase_admin
 
         firebase_admin.delete_app(self.app)
+        if self._previous_emulator_host is None:
+            os.environ.pop(EMULATOR_ENV, None)
+        else:
+            os.environ[EMULATOR_ENV] = self._previous_emulator_host
+
+
+def reject_expired(token: str) -> None:
+    """Refuse a malformed or expired token before any verification work.
+
+    firebase-admin checks `exp` only together with the signature: against the Auth Emulator
+    (unsigned tokens) it checks no expiry at all, and with check_revoked it would make a network
+    call first. The claims are not trusted here: this can only refuse, never accept.
+    """
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise InvalidToken() from exc
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise InvalidToken()
+    if exp < time.time():
+        raise TokenExpired()
 
 
 @dataclass(frozen=True, slots=True)

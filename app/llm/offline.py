@@ -58,6 +58,13 @@ def _topic(text: str) -> str:
     return " and ".join(picked) if picked else "that"
 
 
+def _truncate_to_tokens(text: str, max_tokens: int) -> str:
+    """The longest prefix whose estimate fits max_tokens. The estimate counts UTF-8 bytes
+    (bytes // 3 + 1), so the cut is in bytes: cutting by characters overshoots on accents/CJK."""
+    limit = max(0, 3 * max_tokens - 1)  # (3m - 1) // 3 + 1 == m
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
 class OfflineProvider:
     name = "offline"
 
@@ -75,7 +82,7 @@ class OfflineProvider:
         text = _TEMPLATES[digest[1] % len(_TEMPLATES)].format(line=line, topic=_topic(last_user))
         text = text[0].upper() + text[1:]
         if estimate_tokens(text) > max_tokens:
-            return text[: max(1, max_tokens * 3 - 3)], "length"
+            return _truncate_to_tokens(text, max_tokens), "length"
         return text, "stop"
 
     def _usage(self, messages: list[Message], text: str) -> Usage:

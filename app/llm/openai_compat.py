@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from aiohttp.http_exceptions import HttpProcessingError
 
 from app.llm.base import Completion, Message, StreamChunk, Usage
 from app.llm.errors import LLMError, LLMTimeout, LLMUnavailable, LLMUpstreamError
@@ -41,6 +42,51 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def parse_usage(raw: Any) -> Usage | None:
+    """The provider-reported usage, or None when it is absent or unreadable (then estimated)."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        prompt, completion = int(raw["prompt_tokens"]), int(raw["completion_tokens"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if prompt < 0 or completion < 0:
+        return None
+    return Usage(prompt, completion)
+
+
+def parse_stream_event(data: bytes) -> StreamChunk | None:
+    """One `data:` payload of a chat-completions stream; None when it carries nothing.
+
+    Anything that is not an event object is the upstream's fault (LLMUpstreamError), never an
+    unhandled exception: the caller maps that to 502 and releases the hold.
+    """
+    try:
+        event = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise LLMUpstreamError("The language model sent a malformed event.") from exc
+    if not isinstance(event, dict):
+        raise LLMUpstreamError("The language model sent a malformed event.")
+    if event.get("error"):
+        raise LLMUpstreamError("The language model failed mid-reply.")
+    text: Any = ""
+    finish: Any = None
+    choices = event.get("choices")
+    if choices:
+        try:
+            choice = choices[0]
+            text = (choice.get("delta") or {}).get("content") or ""
+            finish = choice.get("finish_reason")
+        except (AttributeError, IndexError, KeyError, TypeError) as exc:
+            raise LLMUpstreamError("The language model sent a malformed event.") from exc
+        if not isinstance(text, str) or not (finish is None or isinstance(finish, str)):
+            raise LLMUpstreamError("The language model sent a malformed event.")
+    usage = parse_usage(event.get("usage"))
+    if text or usage is not None or finish:
+        return StreamChunk(text=text, usage=usage, finish_reason=finish)
+    return None
 
 
 class OpenAICompatibleProvider:
@@ -123,10 +169,15 @@ class OpenAICompatibleProvider:
                     headers=self._headers,
                     timeout=self._stream_timeout if stream else self._timeout,
                 )
-            except TimeoutError as exc:
+            except aiohttp.ConnectionTimeoutError as exc:
+                # Could not even connect: quick to fail, worth another try.
                 error: LLMError = LLMTimeout(provider=self.name)
                 if attempt >= self._max_retries:
                     raise error from exc
+            except TimeoutError as exc:
+                # The model took the whole deadline: retrying would make the user wait that
+                # long again, so the timeout is final.
+                raise LLMTimeout(provider=self.name) from exc
             except aiohttp.ClientError as exc:
                 error = LLMUnavailable(provider=self.name, reason=type(exc).__name__)
                 if attempt >= self._max_retries:
@@ -179,21 +230,23 @@ class OpenAICompatibleProvider:
             choice = data["choices"][0]
             text = choice["message"].get("content") or ""
             usage = data.get("usage")
+            model = data.get("model") or self.model
+            finish = choice.get("finish_reason")
         except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise LLMUpstreamError("The language model sent a malformed reply.") from exc
+        if not isinstance(text, str) or not isinstance(model, str):
+            raise LLMUpstreamError("The language model sent a malformed reply.")
         return Completion(
             text=text,
             usage=self._usage(usage, messages, text),
-            model=data.get("model") or self.model,
-            finish_reason=choice.get("finish_reason"),
+            model=model,
+            finish_reason=finish if isinstance(finish, str) else None,
         )
 
     def _usage(self, usage: Any, messages: list[Message], text: str) -> Usage:
-        if isinstance(usage, dict):
-            try:
-                return Usage(int(usage["prompt_tokens"]), int(usage["completion_tokens"]))
-            except (KeyError, TypeError, ValueError):
-                pass
+        parsed = parse_usage(usage)
+        if parsed is not None:
+            return parsed
         log.warning("llm reply without usage: estimating", extra={"provider": self.name})
         prompt = sum(estimate_message_tokens(m["content"]) for m in messages)
         return Usage(prompt + REPLY_PRIMING_TOKENS, estimate_tokens(text))
@@ -204,6 +257,7 @@ class OpenAICompatibleProvider:
         body = self._body(messages, max_tokens, temperature, stream=True)
         resp = await self._post(body, stream=True)
         finished = False
+        finish_seen = False
         try:
             async for line in resp.content:
                 if not line.startswith(b"data:"):
@@ -212,31 +266,21 @@ class OpenAICompatibleProvider:
                 if data == b"[DONE]":
                     finished = True
                     break
-                try:
-                    event = orjson.loads(data)
-                except orjson.JSONDecodeError as exc:
-                    raise LLMUpstreamError("The language model sent a malformed event.") from exc
-                if event.get("error"):
-                    raise LLMUpstreamError("The language model failed mid-reply.")
-                text = ""
-                finish = None
-                choices = event.get("choices")
-                if choices:
-                    choice = choices[0]
-                    text = (choice.get("delta") or {}).get("content") or ""
-                    finish = choice.get("finish_reason")
-                raw_usage = event.get("usage")
-                usage = (
-                    Usage(int(raw_usage["prompt_tokens"]), int(raw_usage["completion_tokens"]))
-                    if isinstance(raw_usage, dict)
-                    else None
-                )
-                if text or usage is not None or finish:
-                    yield StreamChunk(text=text, usage=usage, finish_reason=finish)
+                chunk = parse_stream_event(data)
+                if chunk is not None:
+                    finish_seen = finish_seen or chunk.finish_reason is not None
+                    yield chunk
+            if not finished and not finish_seen:
+                # The body ended with neither [DONE] nor a finish_reason: a connection closed
+                # mid-reply, or a server that ignored `stream` and sent something else. Never
+                # pass that off as a complete (possibly empty) reply.
+                raise LLMUpstreamError("The language model's stream ended before the reply did.")
         except TimeoutError as exc:
             raise LLMTimeout(provider=self.name) from exc
         except aiohttp.ClientError as exc:
             raise LLMUnavailable(provider=self.name, reason=type(exc).__name__) from exc
+        except HttpProcessingError as exc:  # e.g. a line longer than the reader's limit
+            raise LLMUpstreamError("The language model sent a malformed stream.") from exc
         finally:
             if finished:
                 resp.release()
