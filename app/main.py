@@ -27,7 +27,9 @@ from app.kit.logging import configure_logging
 from app.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.kit.redis import create_redis
 from app.llm.factory import create_llm_provider
+from app.market.providers import create_payment_provider
 from app.market.router import router as market_router
+from app.market.service import MarketService
 from app.ratelimit.limiter import create_rate_limiter
 from app.settings import Settings, get_settings
 
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             ratelimiter=ratelimiter,
         )
+        app.state.market = MarketService(create_payment_provider(settings))
         app.state.health_checks = {}
         app.state.ratelimiter = ratelimiter
         app.state.health_checks["ratelimit"] = ratelimiter.health_check
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_sampler.cancel()
             await background.drain()  # let in-flight settlements finish before closing the DB
             await llm.aclose()
+            await app.state.market.aclose()
             if redis is not None:
                 await redis.aclose()
             if isinstance(verifier, FirebaseTokenVerifier):

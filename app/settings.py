@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     STRIPE_WEBHOOK_SECRET: str | None = None
     STRIPE_WEBHOOK_TOLERANCE_SECONDS: int = 300
     STRIPE_API_BASE: str | None = None
+    # Where Stripe Checkout sends the customer back ({CHECKOUT_SESSION_ID} is filled by Stripe).
+    STRIPE_SUCCESS_URL: str = "http://localhost:8000/payments/done?session_id={CHECKOUT_SESSION_ID}"
+    STRIPE_CANCEL_URL: str = "http://localhost:8000/payments/canceled"
 
     # --- HTTP ---
     CORS_ORIGINS: list[str] = Field(default_factory=list)

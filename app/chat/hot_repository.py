@@ -136,9 +136,13 @@ WITH w AS (
     SELECT $1, user_id, $4, $5, $6, $3, 0, 'open', $7, $8 FROM w
     RETURNING id
 )
-SELECT (SELECT count(*) FROM h) AS placed,
-       (SELECT daily_micro + bonus_micro + purchased_micro - held_micro
-          FROM user_wallet WHERE user_id = $2) AS available
+SELECT count(*) AS placed FROM h
+"""
+
+# Only when a hold is refused: a fresh statement sees the balance as it is now (the refused
+# statement's snapshot may predate holds that other requests have since settled).
+_PG_AVAILABLE = """
+SELECT daily_micro + bonus_micro + purchased_micro - held_micro FROM user_wallet WHERE user_id = $1
 """
 
 # Row locks (hold, then wallet: the sweeper locks in the same order) make the arithmetic below
@@ -151,8 +155,9 @@ WITH h0 AS (
     SELECT CASE WHEN status = 'open' THEN amount_micro ELSE 0 END AS hold_amt
       FROM credit_holds WHERE id = $1 AND status IN ('open', 'expired') FOR UPDATE
 ), w0 AS (
+    -- The sub-select makes PostgreSQL lock the hold (h0) before the wallet.
     SELECT daily_micro, bonus_micro, purchased_micro, held_micro
-      FROM user_wallet WHERE user_id = $2 FOR UPDATE
+      FROM user_wallet WHERE user_id = $2 AND (SELECT count(*) FROM h0) >= 0 FOR UPDATE
 ), c2 AS (
     SELECT w0.*, h0.hold_amt, GREATEST(0, LEAST($3::bigint,
                daily_micro + bonus_micro + purchased_micro - held_micro + h0.hold_amt)) AS ch
@@ -247,7 +252,7 @@ class PostgresHotPath:
         )
         if row[0]:
             return None
-        return int(row[1] or 0)
+        return int(await self._pool.fetchval(_PG_AVAILABLE, req.user_id) or 0)
 
     async def settle(self, req: SettleRequest) -> SettleResult:
         row = await self._pool.fetchrow(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from app.billing.subscriptions import Plan
 from app.billing.tiers import MICRO
 
 
@@ -20,6 +21,13 @@ class Product:
     tier: str | None = None  # the tier a plan gives
     period: Literal["month", "year"] | None = None
     currency: str = "usd"
+
+    @property
+    def plan(self) -> Plan:
+        """What subscribing to this product gives (plans only)."""
+        assert self.tier is not None
+        assert self.period is not None
+        return Plan(id=self.id, tier=self.tier, bonus_micro=self.bonus_micro, period=self.period)
 
 
 PRODUCTS: dict[str, Product] = {

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, String, true
+from sqlalchemy import Boolean, CheckConstraint, Index, String, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kit.db import Base, UTCDateTime
@@ -13,7 +13,16 @@ TIERS = ("free", "premium", "vip")
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(in_list("tier", TIERS), name="tier_valid"),)
+    __table_args__ = (
+        CheckConstraint(in_list("tier", TIERS), name="tier_valid"),
+        # The subscription expiry job's scan: paid tiers by expiry (app/billing/jobs.py).
+        Index(
+            "ix_users_paid_tier_expires_at",
+            "tier_expires_at",
+            postgresql_where=text("tier <> 'free'"),
+            sqlite_where=text("tier <> 'free'"),
+        ),
+    )
 
     id: Mapped[UUIDPk]
     firebase_uid: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
