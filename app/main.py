@@ -30,6 +30,7 @@ from app.llm.factory import create_llm_provider
 from app.market.providers import create_payment_provider
 from app.market.router import router as market_router
 from app.market.service import MarketService
+from app.moderation import create_moderation_service
 from app.ratelimit.limiter import create_rate_limiter
 from app.settings import Settings, get_settings
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         llm = create_llm_provider(settings)
         verifier = create_verifier(settings)
         characters = CharacterService(db.sessionmaker)
+        moderation = create_moderation_service(settings, db.sessionmaker)
         app.state.settings = settings
         app.state.db = db
         app.state.redis = redis
@@ -78,7 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessionmaker=db.sessionmaker,
             settings=settings,
             ratelimiter=ratelimiter,
+            moderation=moderation,
         )
+        app.state.moderation = moderation
         app.state.market = MarketService(create_payment_provider(settings))
         app.state.health_checks = {}
         app.state.ratelimiter = ratelimiter
@@ -100,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             pool_sampler.cancel()
             await background.drain()  # let in-flight settlements finish before closing the DB
             await llm.aclose()
+            await moderation.aclose()
             await app.state.market.aclose()
             if redis is not None:
                 await redis.aclose()

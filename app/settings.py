@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     EMBEDDING_MODEL: str = "all-MiniLM-L6-v2"
     EMBEDDING_DIMENSIONS: int | None = None
     OPENAI_MODERATION: bool = False
+    # Moderation (docs/MODERATION.md): the local engine always runs; with OPENAI_MODERATION=true
+    # and OPENAI_API_KEY the OpenAI endpoint runs too (fail open to the local verdict).
+    OPENAI_MODERATION_MODEL: str = "omni-moderation-latest"
+    OPENAI_MODERATION_TIMEOUT_SECONDS: float = 2.0
+    MODERATION_STREAM_WINDOW_CHARS: int = 320
 
     # --- auth ---
     FIREBASE_PROJECT_ID: str | None = None

@@ -31,6 +31,7 @@ from app.kit.errors import error_responses
 from app.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, Page
 from app.llm.errors import LLMTimeout, LLMUnavailable, LLMUpstreamError
 from app.models import ChatMessage
+from app.moderation import ContentBlocked
 from app.ratelimit import RateLimited, rate_limit_headers
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
@@ -195,6 +196,7 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
         SessionNotFound,
         InsufficientCredits,
         RateLimited,
+        ContentBlocked,
         CharacterTierRequired,
         MessageTooLongForContext,
         LLMUpstreamError,

@@ -51,6 +51,7 @@ from app.kit.pagination import (
 from app.llm.base import LLMProvider, Usage
 from app.llm.tokens import estimate_tokens
 from app.models import CharacterConfig, ChatMessage, ChatSession, User
+from app.moderation import ContentBlocked, ModerationService
 from app.ratelimit import Decision, RateLimiter, check_chat
 from app.settings import Settings
 
@@ -121,8 +122,10 @@ class ChatService:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         ratelimiter: RateLimiter,
+        moderation: ModerationService,
     ) -> None:
         self.ratelimiter = ratelimiter
+        self.moderation = moderation
         self.hot = hot
         self.llm = llm
         self.characters = characters
@@ -247,6 +250,10 @@ class ChatService:
         # Per-tier requests per minute (the tier lives in the row just read); refused: 429,
         # before anything is held or sent.
         rate_limit = await check_chat(self.ratelimiter, principal.user_id, tier)
+        # Input moderation: a blocked message is refused (422) before any hold or model call.
+        await self.moderation.check_input(
+            user_id=principal.user_id, session_id=session_id, text=text
+        )
         if ctx.daily_date != now.date():
             await self._refresh_daily(principal.user_id, tier)
         character = await self.characters.prompt(ctx.character_id)
@@ -321,6 +328,13 @@ class ChatService:
             await self.release(turn.hold_id)
             raise
         metrics.observe_llm(self.llm.name, self.llm.model, "ok", started)
+        verdict = await self.moderation.check_output(
+            user_id=principal.user_id, session_id=session_id, text=completion.text
+        )
+        if verdict.blocked:
+            # A withheld reply is neither stored nor charged.
+            await self.release(turn.hold_id)
+            raise ContentBlocked.of(verdict, direction="output")
         return await self.settle(
             turn,
             content=completion.text,

@@ -32,6 +32,7 @@ from app.kit import background, metrics
 from app.llm.base import StreamChunk, Usage
 from app.llm.errors import LLMError
 from app.llm.tokens import MESSAGE_OVERHEAD_TOKENS, approx_tokens
+from app.moderation import ContentBlocked, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,10 @@ class ChatStream:
         self._finish: str | None = None
         self._settlement: asyncio.Task[CompletionResult | None] | None = None
         self._started = time.perf_counter()
+        self._guard = chat.moderation.output_guard(
+            user_id=turn.principal.user_id, session_id=turn.session_id
+        )
+        self._blocked: Verdict | None = None
 
     async def open(self) -> None:
         """Wait for the first chunk. A failure here releases the hold and raises (HTTP error)."""
@@ -91,6 +96,9 @@ class ChatStream:
         return self._settlement
 
     async def _do_settle(self, status: str) -> CompletionResult | None:
+        if status == "blocked":
+            await self.chat.release(self.turn.hold_id)  # withheld: neither stored nor charged
+            return None
         llm = self.chat.llm
         metrics.observe_llm(
             llm.name, llm.model, "ok" if status == "complete" else "incomplete", self._started
@@ -146,6 +154,10 @@ class ChatStream:
             chunk = self._first
             while chunk is not None:
                 if chunk.text:
+                    # Output moderation before the delta is shown: a turning reply stops here.
+                    if (await self._guard.feed(chunk.text)).blocked:
+                        self._blocked = self._guard.verdict
+                        break
                     self._parts.append(chunk.text)
                     self._deltas += 1
                     yield _delta(chunk.text)
@@ -154,6 +166,23 @@ class ChatStream:
                 if chunk.finish_reason:
                     self._finish = chunk.finish_reason
                 chunk = await anext(self._upstream, None)
+            if self._blocked is None:
+                final = await self._guard.finish()  # the whole reply, once
+                if final.blocked:
+                    self._blocked = final
+            if self._blocked is not None:
+                await asyncio.shield(self._settle("blocked"))
+                blocked = ContentBlocked.of(self._blocked, direction="output")
+                yield sse(
+                    "error",
+                    {
+                        "code": blocked.code,
+                        "message": blocked.detail_message,
+                        "details": blocked.details,
+                    },
+                )
+                yield self._done_event(None, "blocked")
+                return
             result = await asyncio.shield(self._settle("complete"))
             yield self._done_event(result, "complete")
         except LLMError as exc:

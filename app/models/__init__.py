@@ -6,6 +6,7 @@ from app.models.chat_message import ChatMessage
 from app.models.chat_session import ChatSession
 from app.models.credit_hold import CreditHold
 from app.models.ledger import LedgerEntry
+from app.models.moderation_event import ModerationEvent
 from app.models.payment import PaymentTransaction
 from app.models.subscription import Subscription
 from app.models.user import User
@@ -19,6 +20,7 @@ __all__ = [
     "ChatSession",
     "CreditHold",
     "LedgerEntry",
+    "ModerationEvent",
     "PaymentTransaction",
     "Subscription",
     "User",

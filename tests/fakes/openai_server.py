@@ -65,6 +65,10 @@ class FakeOpenAI:
         self.default = Reply()
         self.embedding_dims = 8
         self.moderation_flags: dict[str, dict[str, bool]] = {}
+        # Optional per-text scores (default: 0.99 when flagged, 0.01 otherwise), and scripted
+        # failures of /v1/moderations (Fail or Hang, consumed one per request).
+        self.moderation_scores: dict[str, dict[str, float]] = {}
+        self.moderation_script: deque[Fail | Hang] = deque()
         self.streams_cancelled = 0
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -265,15 +269,29 @@ class FakeOpenAI:
                 "at": time.time(),
             }
         )
+        if self.moderation_script:
+            failure = self.moderation_script.popleft()
+            if isinstance(failure, Hang):
+                await asyncio.sleep(failure.seconds)
+                return web.Response(status=504)
+            if failure.delay:
+                await asyncio.sleep(failure.delay)
+            return web.json_response(
+                {"error": {"message": "scripted failure", "type": "server_error"}},
+                status=failure.status,
+                headers=failure.headers,
+            )
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
         results = []
         for text in inputs:
             flags = self.moderation_flags.get(str(text), {})
+            scores = {k: (0.99 if v else 0.01) for k, v in flags.items()}
+            scores.update(self.moderation_scores.get(str(text), {}))
             results.append(
                 {
                     "flagged": any(flags.values()),
                     "categories": flags,
-                    "category_scores": {k: (0.99 if v else 0.01) for k, v in flags.items()},
+                    "category_scores": scores,
                 }
             )
         return web.json_response(
