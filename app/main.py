@@ -33,6 +33,9 @@ from app.market.service import MarketService
 from app.moderation import create_moderation_service
 from app.ratelimit.limiter import create_rate_limiter
 from app.settings import Settings, get_settings
+from app.skins.config import load_skins
+from app.skins.middleware import SkinMiddleware
+from app.skins.service import check_skin_characters
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ def create_verifier(settings: Settings) -> TokenVerifier:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.check_production()
+    skins = load_skins(settings)  # a bad skins configuration refuses the start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         characters = CharacterService(db.sessionmaker)
         moderation = create_moderation_service(settings, db.sessionmaker)
         app.state.settings = settings
+        app.state.skins = skins
+        await check_skin_characters(skins, db.sessionmaker)
         app.state.db = db
         app.state.redis = redis
         app.state.llm = llm
@@ -124,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_exception_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(SkinMiddleware, registry=skins)  # X-App-Id and CORS per skin
     app.add_middleware(RequestContextMiddleware)
 
     app.include_router(health_router)

@@ -111,6 +111,10 @@ class Settings(BaseSettings):
 
     # --- HTTP ---
     CORS_ORIGINS: list[str] = Field(default_factory=list)
+    # Skins (docs/SKINS.md): front ends named by X-App-Id, as a JSON file or inline JSON.
+    # Unset: one implicit skin showing everything (CORS only from CORS_ORIGINS).
+    SKINS_FILE: str | None = None
+    SKINS_JSON: str | None = None
     DATA_DIR: str = "./data"
 
     @field_validator("DATABASE_URL")

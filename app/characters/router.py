@@ -9,6 +9,8 @@ from app.characters.schemas import CharacterList, CharacterOut
 from app.characters.service import CharacterService
 from app.kit.db import DBSession
 from app.kit.errors import error_responses
+from app.skins.dependencies import CurrentSkin
+from app.skins.errors import AppIdRequired
 
 router = APIRouter(prefix="/api/v1/config/characters", tags=["characters"])
 
@@ -18,18 +20,24 @@ def _service(request: Request) -> CharacterService:
     return service
 
 
-@router.get("", response_model=CharacterList)
-async def list_characters(session: DBSession, request: Request) -> CharacterList:
-    """Every active character, in catalogue order."""
-    characters = await _service(request).list(session)
+@router.get("", response_model=CharacterList, responses=error_responses(AppIdRequired))
+async def list_characters(session: DBSession, request: Request, skin: CurrentSkin) -> CharacterList:
+    """Every active character the calling app (X-App-Id) shows, in catalogue order."""
+    characters = await _service(request).list(session, skin=skin)
     return CharacterList(items=[CharacterOut.model_validate(c) for c in characters])
 
 
 @router.get(
-    "/{character_id}", response_model=CharacterOut, responses=error_responses(CharacterNotFound)
+    "/{character_id}",
+    response_model=CharacterOut,
+    responses=error_responses(CharacterNotFound, AppIdRequired),
 )
 async def get_character(
-    session: DBSession, request: Request, character_id: str = Path(max_length=64)
+    session: DBSession,
+    request: Request,
+    skin: CurrentSkin,
+    character_id: str = Path(max_length=64),
 ) -> CharacterOut:
-    """One character by id."""
-    return CharacterOut.model_validate(await _service(request).get(session, character_id))
+    """One character by id (one the calling app does not show is not found)."""
+    character = await _service(request).get(session, character_id, skin=skin)
+    return CharacterOut.model_validate(character)

@@ -13,6 +13,7 @@ from app.characters.repository import CharacterRepository
 from app.characters.schemas import CharacterIn
 from app.llm.tokens import estimate_message_tokens
 from app.models import CharacterConfig
+from app.skins.registry import UNRESTRICTED, Skin
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +51,19 @@ class CharacterService:
         self._ttl = ttl
         self._prompts: dict[str, tuple[float, CharacterPrompt]] = {}
 
-    async def list(self, session: AsyncSession) -> list[CharacterConfig]:
-        return list(await CharacterRepository(session).list_active())
+    async def list(
+        self, session: AsyncSession, *, skin: Skin = UNRESTRICTED
+    ) -> list[CharacterConfig]:
+        """The active characters the skin shows, in catalogue order."""
+        characters = await CharacterRepository(session).list_active()
+        return [c for c in characters if skin.shows_character(c.id)]
 
-    async def get(self, session: AsyncSession, character_id: str) -> CharacterConfig:
+    async def get(
+        self, session: AsyncSession, character_id: str, *, skin: Skin = UNRESTRICTED
+    ) -> CharacterConfig:
+        """An active character the skin shows; one it does not show is not found."""
+        if not skin.shows_character(character_id):
+            raise CharacterNotFound(character_id=character_id)
         character = await CharacterRepository(session).get(character_id)
         if character is None or not character.is_active:
             raise CharacterNotFound(character_id=character_id)

@@ -33,6 +33,7 @@ from app.llm.errors import LLMTimeout, LLMUnavailable, LLMUpstreamError
 from app.models import ChatMessage
 from app.moderation import ContentBlocked
 from app.ratelimit import RateLimited, rate_limit_headers
+from app.skins.dependencies import CurrentSkin
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 AUTH_ERRORS = (NotAuthenticated, AccountDisabled)
@@ -60,11 +61,12 @@ async def create_session(
     body: SessionCreate,
     session: DBSession,
     user: CurrentUser,
+    skin: CurrentSkin,
     chat: ChatService = Depends(get_chat_service),
 ) -> SessionCreated:
     """Start a conversation with a character; its greeting is the first message."""
     created, character, greeting = await chat.create_session(
-        session, user, character_id=body.character_id, title=body.title
+        session, user, character_id=body.character_id, title=body.title, skin=skin
     )
     return SessionCreated(
         **SessionOut.model_validate(created).model_dump(),

@@ -54,6 +54,7 @@ from app.models import CharacterConfig, ChatMessage, ChatSession, User
 from app.moderation import ContentBlocked, ModerationService
 from app.ratelimit import Decision, RateLimiter, check_chat
 from app.settings import Settings
+from app.skins.registry import UNRESTRICTED, Skin
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +136,19 @@ class ChatService:
     # ------------------------------------------------------------------ sessions (ORM)
 
     async def create_session(
-        self, session: AsyncSession, user: User, *, character_id: str, title: str | None
+        self,
+        session: AsyncSession,
+        user: User,
+        *,
+        character_id: str,
+        title: str | None,
+        skin: Skin = UNRESTRICTED,
     ) -> tuple[ChatSession, CharacterConfig, ChatMessage]:
-        """A new conversation; the character's greeting is its first message."""
-        character = await self.characters.get(session, character_id)
+        """A new conversation; the character's greeting is its first message.
+
+        Only with a character the calling app (skin) shows. Sessions that exist keep working
+        whatever app continues them."""
+        character = await self.characters.get(session, character_id, skin=skin)
         tier = effective_tier(user.tier, user.tier_expires_at, utcnow())
         if not tier_allows(tier, character.tier_required):
             raise CharacterTierRequired(required=character.tier_required, tier=tier)

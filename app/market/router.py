@@ -39,6 +39,9 @@ from app.market.schemas import (
 )
 from app.market.service import MarketService, StoredResponse
 from app.market.webhooks import StripeWebhooks
+from app.skins.dependencies import CurrentSkin
+from app.skins.errors import AppIdRequired
+from app.skins.registry import Skin
 
 router = APIRouter(prefix="/api/v1/market", tags=["market"])
 AUTH_ERRORS = (NotAuthenticated, AccountDisabled)
@@ -50,6 +53,7 @@ PURCHASE_ERRORS = (
     ProductNotFound,
     WrongProductKind,
     PaymentProviderError,
+    AppIdRequired,
 )
 IDEMPOTENCY_KEY = Header(
     None,
@@ -71,15 +75,22 @@ def get_webhooks(request: Request) -> StripeWebhooks:
     return StripeWebhooks(get_market(request), request.app.state.settings)
 
 
+def _offered(skin: Skin, product_id: str) -> None:
+    """A product the calling app (skin) does not sell is not found, as an unknown id is."""
+    if not skin.shows_product(product_id):
+        raise ProductNotFound(product_id=product_id)
+
+
 def _reply(result: StoredResponse) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 
 
-@router.get("/products", response_model=ProductList)
-async def list_products() -> ProductList:
-    """Credit packages and subscription plans, with prices, credits and bonus credits."""
-    products = [ProductOut.of(p) for p in PRODUCTS.values()]
+@router.get("/products", response_model=ProductList, responses=error_responses(AppIdRequired))
+async def list_products(skin: CurrentSkin) -> ProductList:
+    """Credit packages and subscription plans the calling app (X-App-Id) sells, with prices,
+    credits and bonus credits."""
+    products = [ProductOut.of(p) for p in PRODUCTS.values() if skin.shows_product(p.id)]
     return ProductList(
         credit_packages=[p for p in products if p.kind == "credits"],
         plans=[p for p in products if p.kind == "subscription"],
@@ -96,12 +107,14 @@ async def buy_credits(
     body: BuyCreditsRequest,
     session: DBSession,
     user: CurrentUser,
+    skin: CurrentSkin,
     idempotency_key: str | None = IDEMPOTENCY_KEY,
     market: MarketService = Depends(get_market),
 ) -> JSONResponse:
     """Buy a credit package. With the sandbox provider the credits are added at once; with
     Stripe the response carries `next_action.url` (Stripe Checkout) and the credits are added
     when Stripe confirms the payment (see the payment's `status`)."""
+    _offered(skin, body.product_id)
     result = await market.buy_credits(
         session, user, product_id=body.product_id, idempotency_key=idempotency_key
     )
@@ -118,12 +131,14 @@ async def subscribe(
     body: SubscribeRequest,
     session: DBSession,
     user: CurrentUser,
+    skin: CurrentSkin,
     idempotency_key: str | None = IDEMPOTENCY_KEY,
     market: MarketService = Depends(get_market),
 ) -> JSONResponse:
     """Subscribe to a plan (Premium or VIP, monthly or yearly). Once paid: the tier until the
     period ends, the plan's bonus credits for the period, and the tier's higher daily allowance
     from today on. Renewals (Stripe) extend the period and grant the next bonus."""
+    _offered(skin, body.product_id)
     result = await market.subscribe(
         session, user, product_id=body.product_id, idempotency_key=idempotency_key
     )
