@@ -98,6 +98,22 @@ class Settings(BaseSettings):
     PINECONE_API_KEY: str | None = None
     PINECONE_INDEX: str = "companion-memory"
     PINECONE_HOST: str | None = None
+    # Long-term memory for Premium/VIP (docs/MEMORY.md). auto: Celery when REDIS_URL is set and
+    # the vector store is shared (Chroma server, Pinecone); the in-process worker otherwise.
+    MEMORY_ENABLED: bool = True
+    MEMORY_WORKER: Literal["auto", "celery", "inprocess"] = "auto"
+    MEMORY_TOP_K: int = 5
+    MEMORY_TOKEN_BUDGET: int = 600  # most tokens of the prompt that memory may use
+    MEMORY_CANDIDATES: int = 30
+    MEMORY_MIN_SCORE: float = 0.18  # cosine; MiniLM: related ~0.2-0.7, small talk < 0.15
+    MEMORY_CROSS_CHARACTER: bool = False
+    MEMORY_QUERY_TIMEOUT_SECONDS: float = 2.0
+    MEMORY_FACT_EXTRACTOR: Literal["auto", "llm", "rules"] = "auto"
+    MEMORY_SUMMARY_MIN_MESSAGES: int = 8
+    MEMORY_SUMMARY_MAX_TOKENS: int = 400
+    MEMORY_MAX_RETRIES: int = 5
+    EMBEDDING_BATCH_SIZE: int = 64
+    EMBEDDING_CPU_THREADS: int = 1  # PyTorch threads of the local model (0: PyTorch's default)
 
     # --- payments ---
     PAYMENT_PROVIDER: Literal["sandbox", "stripe"] = "sandbox"

@@ -53,7 +53,7 @@ def expect(r: Any, status: int, code: str) -> None:
 async def test_another_users_session_is_not_found_everywhere(
     api: Api, two_users: tuple[TestUser, TestUser, str, str]
 ) -> None:
-    alice, bob, _, bob_session = two_users
+    alice, _bob, _, bob_session = two_users
     before = await snapshot(api)
     c, h = api.client, alice.headers
     unknown = str(uuid.uuid4())
