@@ -3,6 +3,9 @@
 python -m app.cli dev-token --email alice@example.com   # a development ID token
 python -m app.cli audit-ledger                          # ledger == wallets, no negatives
 python -m app.cli billing-job refresh-daily             # or expire-subscriptions, sweep-holds
+python -m app.cli jobs                                  # the periodic jobs and their schedules
+python -m app.cli run-job chat.archive_idle_sessions    # run one periodic job once, now
+python -m app.cli usage --day 2026-11-26 [--aggregate]  # usage_daily rows (recomputed first)
 """
 
 from __future__ import annotations
@@ -67,6 +70,63 @@ async def _billing_job(name: str) -> int:
     return 0
 
 
+def _jobs() -> int:
+    from app.tasks.registry import PERIODIC_JOBS
+
+    for job in PERIODIC_JOBS:
+        print(f"{job.name:30} {job.schedule.describe():22} {job.summary}")
+    return 0
+
+
+async def _run_job(name: str) -> int:
+    from app.kit.db import create_database
+    from app.tasks.registry import JOBS
+    from app.tasks.runner import run_in_process
+
+    settings = get_settings()
+    db = await create_database(settings)
+    try:
+        result = await run_in_process(JOBS[name], db.sessionmaker, settings)
+    finally:
+        await db.dispose()
+    print(json.dumps({"job": name, "ok": result is not None, "result": result}))
+    return 0 if result is not None else 1
+
+
+async def _usage(day_text: str, aggregate: bool) -> int:
+    import datetime as dt
+
+    from app.analytics.jobs import aggregate_usage, read_usage
+    from app.billing.tiers import to_credits
+    from app.kit.db import create_database
+
+    try:
+        day = dt.date.fromisoformat(day_text)
+    except ValueError:
+        print(f"--day {day_text!r}: expected YYYY-MM-DD", file=sys.stderr)
+        return 2
+    db = await create_database(get_settings())
+    try:
+        if aggregate:
+            await aggregate_usage(db.sessionmaker, days=[day])
+        async with db.sessionmaker() as session:
+            rows = await read_usage(session, day)
+    finally:
+        await db.dispose()
+    if not rows:
+        print(f"no usage rows for {day} (--aggregate computes them from the messages)")
+        return 0
+    header = ("day", "tier", "character", "messages", "users", "prompt", "completion", "credits")
+    print("{:10} {:8} {:16} {:>9} {:>6} {:>10} {:>10} {:>14}".format(*header))
+    for r in rows:
+        print(
+            f"{r.day.isoformat():10} {r.tier:8} {r.character_id:16} {r.messages:>9} "
+            f"{r.active_users:>6} {r.prompt_tokens:>10} {r.completion_tokens:>10} "
+            f"{to_credits(r.credits_micro):>14}"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("audit-ledger", help="check that every wallet equals the sum of its ledger")
     job = sub.add_parser("billing-job", help="run a billing job once (app/billing/jobs.py)")
     job.add_argument("name", choices=["refresh-daily", "expire-subscriptions", "sweep-holds"])
+    sub.add_parser("jobs", help="list the periodic jobs and their schedules (UTC)")
+    run = sub.add_parser("run-job", help="run one periodic job once (docs/OPERATIONS.md)")
+    run.add_argument("name", choices=_job_names())
+    usage = sub.add_parser("usage", help="print a day's usage_daily rows")
+    usage.add_argument("--day", required=True, help="UTC day, YYYY-MM-DD")
+    usage.add_argument(
+        "--aggregate", action="store_true", help="recompute the day from the messages first"
+    )
     args = parser.parse_args(argv)
     if args.command == "dev-token":
         return _dev_token(args)
@@ -84,7 +152,19 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_audit())
     if args.command == "billing-job":
         return asyncio.run(_billing_job(args.name))
+    if args.command == "jobs":
+        return _jobs()
+    if args.command == "run-job":
+        return asyncio.run(_run_job(args.name))
+    if args.command == "usage":
+        return asyncio.run(_usage(args.day, args.aggregate))
     return 2
+
+
+def _job_names() -> list[str]:
+    from app.tasks.registry import JOBS
+
+    return sorted(JOBS)
 
 
 if __name__ == "__main__":

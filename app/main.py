@@ -30,12 +30,15 @@ from app.llm.factory import create_llm_provider
 from app.market.providers import create_payment_provider
 from app.market.router import router as market_router
 from app.market.service import MarketService
+from app.memory.router import router as memory_router
+from app.memory.service import create_memory_service
 from app.moderation import create_moderation_service
 from app.ratelimit.limiter import create_rate_limiter
 from app.settings import Settings, get_settings
 from app.skins.config import load_skins
 from app.skins.middleware import SkinMiddleware
 from app.skins.service import check_skin_characters
+from app.tasks.inprocess import start_in_process_jobs
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         verifier = create_verifier(settings)
         characters = CharacterService(db.sessionmaker)
         moderation = create_moderation_service(settings, db.sessionmaker)
+        # Long-term memory (Premium/VIP): lazy, imports no vector DB or model here.
+        memory = create_memory_service(settings, db.sessionmaker, llm=llm)
+        await memory.start()
         app.state.settings = settings
         app.state.skins = skins
         await check_skin_characters(skins, db.sessionmaker)
@@ -87,12 +93,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             ratelimiter=ratelimiter,
             moderation=moderation,
+            memory=memory,
         )
         app.state.moderation = moderation
         app.state.market = MarketService(create_payment_provider(settings))
         app.state.health_checks = {}
         app.state.ratelimiter = ratelimiter
         app.state.health_checks["ratelimit"] = ratelimiter.health_check
+        app.state.memory = memory
+        app.state.health_checks["memory"] = memory.health_check
         log.info(
             "started",
             extra={
@@ -104,11 +113,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
         pool_sampler = asyncio.create_task(metrics.sample_pools_forever(db))
+        # Periodic jobs without Celery beat (docs/OPERATIONS.md); None when JOBS_IN_PROCESS is off.
+        app.state.jobs = start_in_process_jobs(settings, db.sessionmaker)
         try:
             yield
         finally:
             pool_sampler.cancel()
+            if app.state.jobs is not None:
+                await app.state.jobs.stop()
             await background.drain()  # let in-flight settlements finish before closing the DB
+            await app.state.memory.aclose()  # finish queued memory writes (or keep them)
             await llm.aclose()
             await moderation.aclose()
             await app.state.market.aclose()
@@ -141,13 +155,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chat_router)
     app.include_router(wallet_router)
     app.include_router(market_router)
+    app.include_router(memory_router)
     return app
 
 
 def _app_from_env() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
-    return create_app(settings)
+    return create_app(settings.for_serving())  # for_serving: in-process jobs without Redis
 
 
 app = _app_from_env()

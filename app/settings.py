@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     CHAT_HISTORY_MESSAGES: int = 40
     CHAT_MAX_MESSAGE_CHARS: int = 8000
     HOLD_TTL_SECONDS: int = 300
+    # chat.archive_idle_sessions archives sessions without a message for this long (a user
+    # who writes again reactivates it).
+    CHAT_ARCHIVE_AFTER_DAYS: int = 30
 
     # --- OpenAI (embeddings, moderation) ---
     OPENAI_API_KEY: str | None = None
@@ -125,6 +128,17 @@ class Settings(BaseSettings):
     STRIPE_SUCCESS_URL: str = "http://localhost:8000/payments/done?session_id={CHECKOUT_SESSION_ID}"
     STRIPE_CANCEL_URL: str = "http://localhost:8000/payments/canceled"
 
+    # --- background jobs (docs/OPERATIONS.md) ---
+    # The periodic jobs (daily refresh, hold sweeper, ...) run in the API process when Celery
+    # beat is not there. Unset: on for the served app (`make run`, uvicorn app.main:app) in
+    # development without REDIS_URL, off for an app made by create_app() (tests); true/false
+    # forces it.
+    JOBS_IN_PROCESS: bool | None = None
+    # A Celery job that fails on a transient database error is retried this many times, after
+    # base x 2^attempt seconds (jittered, at most 5 minutes).
+    JOBS_MAX_RETRIES: int = 3
+    JOBS_RETRY_BASE_SECONDS: float = 5.0
+
     # --- HTTP ---
     CORS_ORIGINS: list[str] = Field(default_factory=list)
     # Skins (docs/SKINS.md): front ends named by X-App-Id, as a JSON file or inline JSON.
@@ -160,6 +174,15 @@ class Settings(BaseSettings):
     @property
     def llm_mode(self) -> Literal["openai_compatible", "offline"]:
         return "openai_compatible" if self.XAI_API_KEY else "offline"
+
+    def for_serving(self) -> Settings:
+        """The served app's settings (app.main:app): JOBS_IN_PROCESS unset becomes on in
+        development without REDIS_URL, where no Celery beat runs the periodic jobs."""
+        if self.JOBS_IN_PROCESS is not None:
+            return self
+        return self.model_copy(
+            update={"JOBS_IN_PROCESS": not self.is_production and not self.REDIS_URL}
+        )
 
     @property
     def dev_secret_path(self) -> Path:

@@ -150,6 +150,9 @@ def settings(db_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) ->
         "FIREBASE_AUTH_EMULATOR_HOST": None,
         # Tests create many users from one address; tests/ratelimit sets its own limit.
         "AUTH_RATE_LIMIT_PER_MINUTE": 10_000,
+        # Memory's background work calls the model too (fact extraction, summaries) and would
+        # take replies scripted for the chat; tests/memory turns it back on.
+        "MEMORY_ENABLED": False,
     }
     values.update(settings_overrides)
     return Settings(_env_file=None, **values)

@@ -50,6 +50,7 @@ from app.kit.pagination import (
 )
 from app.llm.base import LLMProvider, Usage
 from app.llm.tokens import estimate_tokens
+from app.memory.service import MemoryService
 from app.models import CharacterConfig, ChatMessage, ChatSession, User
 from app.moderation import ContentBlocked, ModerationService
 from app.ratelimit import Decision, RateLimiter, check_chat
@@ -111,6 +112,7 @@ class PreparedTurn:
     user_message_id: uuid.UUID
     assistant_message_id: uuid.UUID
     rate_limit: Decision
+    character_id: str
 
 
 class ChatService:
@@ -124,9 +126,11 @@ class ChatService:
         settings: Settings,
         ratelimiter: RateLimiter,
         moderation: ModerationService,
+        memory: MemoryService,
     ) -> None:
         self.ratelimiter = ratelimiter
         self.moderation = moderation
+        self.memory = memory
         self.hot = hot
         self.llm = llm
         self.characters = characters
@@ -240,8 +244,10 @@ class ChatService:
     async def delete_session(
         self, session: AsyncSession, user: User, session_id: uuid.UUID
     ) -> None:
+        """Delete a session, its messages, and everything memory learned from it."""
         await self.get_session(session, user, session_id)
         await ChatRepository(session).delete_session(session_id)
+        await self.memory.forget_session(user.id, session_id, db=session)
 
     # ------------------------------------------------------------------ the hot path
 
@@ -270,7 +276,18 @@ class ChatService:
         if not tier_allows(tier, character.tier_required):
             raise CharacterTierRequired(required=character.tier_required, tier=tier)
         out_tokens = min(max_tokens or s.CHAT_MAX_OUTPUT_TOKENS, s.CHAT_MAX_OUTPUT_TOKENS)
-        plan = self._plan(ctx, character, text, out_tokens)
+        # Long-term memory (premium/vip; None for free at no cost): inside the prompt, so the
+        # hold below already covers its tokens.
+        memory = await self.memory.build_context(
+            user_id=principal.user_id,
+            tier=tier,
+            session_id=session_id,
+            character_id=ctx.character_id,
+            query=text,
+            recent_texts=[content for _, content, _ in ctx.history],
+            token_budget=s.MEMORY_TOKEN_BUDGET,
+        )
+        plan = self._plan(ctx, character, text, out_tokens, memory.text if memory else None)
         rate = TIERS[tier].micro_per_token
         # The worst case: every prompt token we estimated plus every token the reply may have.
         hold_amount = (plan.estimated_tokens + out_tokens) * rate
@@ -303,10 +320,16 @@ class ChatService:
             user_message_id=uuid7(),
             assistant_message_id=uuid7(),
             rate_limit=rate_limit,
+            character_id=ctx.character_id,
         )
 
     def _plan(
-        self, ctx: ChatContext, character: CharacterPrompt, text: str, out_tokens: int
+        self,
+        ctx: ChatContext,
+        character: CharacterPrompt,
+        text: str,
+        out_tokens: int,
+        memory_text: str | None = None,
     ) -> PromptPlan:
         s = self._settings
         user_tokens = estimate_tokens(text)
@@ -317,6 +340,7 @@ class ChatService:
             user_tokens=user_tokens,
             context_tokens=s.CHAT_CONTEXT_TOKENS,
             max_output_tokens=out_tokens,
+            extra_system=memory_text,
         )
         if plan.estimated_tokens + out_tokens > s.CHAT_CONTEXT_TOKENS:
             raise MessageTooLongForContext(
@@ -392,6 +416,18 @@ class ChatService:
             self.llm.name, self.llm.model, usage.prompt_tokens, usage.completion_tokens
         )
         metrics.CREDITS_CHARGED.labels(turn.tier).inc(settled.charged_micro)
+        # Committed: queue both messages for long-term memory (background; free tier: no-op).
+        self.memory.enqueue_exchange(
+            user_id=turn.principal.user_id,
+            tier=turn.tier,
+            session_id=turn.session_id,
+            character_id=turn.character_id,
+            user_message_id=turn.user_message_id,
+            user_text=turn.text,
+            assistant_message_id=turn.assistant_message_id,
+            assistant_text=content,
+            created_at=turn.user_created_at,
+        )
         return CompletionResult(
             session_id=turn.session_id,
             user_message_id=req.user_message_id,

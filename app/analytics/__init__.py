@@ -1,0 +1,1 @@
+"""Analytics: usage per UTC day, tier and character (table usage_daily), rebuilt hourly."""

@@ -1,0 +1,1 @@
+"""Long-term memory for Premium and VIP users (docs/MEMORY.md). The interface is in service.py."""
