@@ -19,7 +19,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def bearer_token(
+async def bearer_token(
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
 ) -> str:
     if credentials is None or not credentials.credentials:
@@ -27,7 +27,7 @@ def bearer_token(
     return credentials.credentials
 
 
-def get_auth_service(request: Request) -> AuthService:
+async def get_auth_service(request: Request) -> AuthService:
     service: AuthService = request.app.state.auth
     return service
 

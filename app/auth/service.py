@@ -34,12 +34,13 @@ class AuthService:
         verifier: CachedVerifier,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
-        principal_ttl: float = 60.0,
+        principal_ttl: float = 3600.0,
     ) -> None:
         self.verifier = verifier
         self._sessionmaker = sessionmaker
-        # firebase uid -> user id never changes; the TTL bounds how long a disabled account
-        # keeps working in this process.
+        # firebase uid -> user id never changes. A disabled or deleted account is refused by
+        # the checks that read the user row on every request (the chat path's load_context,
+        # get_current_user), so this cache may live long; its TTL only bounds memory.
         self._principals: TTLCache[str, Principal] = TTLCache(maxsize=100_000, ttl=principal_ttl)
 
     async def authenticate(self, token: str) -> Principal:

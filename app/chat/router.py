@@ -39,7 +39,7 @@ router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
 AUTH_ERRORS = (NotAuthenticated, AccountDisabled)
 
 
-def get_chat_service(request: Request) -> ChatService:
+async def get_chat_service(request: Request) -> ChatService:
     service: ChatService = request.app.state.chat
     return service
 
@@ -209,9 +209,8 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
 async def create_completion(
     body: CompletionRequest,
     principal: CurrentPrincipal,
-    response: Response,
     chat: ChatService = Depends(get_chat_service),
-) -> CompletionResponse | StreamingResponse:
+) -> Response:
     """Send a message in a session and get the character's reply (JSON, or server-sent events
     with `stream: true`).
 
@@ -239,5 +238,10 @@ async def create_completion(
     result = await chat.complete(
         principal, session_id=body.session_id, text=body.message, max_tokens=body.max_tokens
     )
-    response.headers.update(rate_limit_headers(result.rate_limit))
-    return completion_response(result)
+    # Serialised here, once: returning the model would have FastAPI validate it again against
+    # response_model (which stays, for the documentation).
+    return Response(
+        completion_response(result).model_dump_json(),
+        media_type="application/json",
+        headers=rate_limit_headers(result.rate_limit),
+    )

@@ -19,11 +19,12 @@ _counter = 0
 
 def uuid7() -> uuid.UUID:
     global _last_ms, _counter
+    rand = int.from_bytes(os.urandom(10), "big")  # one read: 16 bits for the counter, 64 below
     with _lock:
         ms = time.time_ns() // 1_000_000
         if ms > _last_ms:
             _last_ms = ms
-            _counter = int.from_bytes(os.urandom(2), "big") & 0x07FF  # leave room to count up
+            _counter = (rand >> 64) & 0x07FF  # leave room to count up
         else:
             _counter += 1
             if _counter > 0x0FFF:  # counter exhausted: borrow the next millisecond
@@ -31,6 +32,6 @@ def uuid7() -> uuid.UUID:
                 _counter = 0
         ms = _last_ms
         counter = _counter
-    rand_b = int.from_bytes(os.urandom(8), "big") & 0x3FFFFFFFFFFFFFFF
+    rand_b = rand & 0x3FFFFFFFFFFFFFFF
     value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
     return uuid.UUID(int=value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -22,6 +23,16 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 def user_hash(user_id: Any) -> str:
     """A stable pseudonym for logs: enough to follow one user, not to identify them."""
     return hashlib.blake2b(str(user_id).encode(), digest_size=8).hexdigest()
+
+
+@functools.cache
+def _series(method: str, route: str, status: str) -> tuple[Any, Any]:
+    """The labelled metric children of one (method, route, status), looked up once: routes and
+    statuses are bounded, and .labels() costs a lock and a dict walk per call."""
+    return (
+        HTTP_REQUESTS.labels(method, route, status),
+        HTTP_LATENCY.labels(method, route, status),
+    )
 
 
 class RequestContextMiddleware:
@@ -63,8 +74,9 @@ class RequestContextMiddleware:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
             status = str(status_code)
-            HTTP_REQUESTS.labels(method, route, status).inc()
-            HTTP_LATENCY.labels(method, route, status).observe(elapsed)
+            counter, histogram = _series(method, route, status)
+            counter.inc()
+            histogram.observe(elapsed)
             principal = scope.get("state", {}).get("principal")
             log.info(
                 "request",

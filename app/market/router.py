@@ -66,13 +66,13 @@ IDEMPOTENCY_KEY = Header(
 )
 
 
-def get_market(request: Request) -> MarketService:
+async def get_market(request: Request) -> MarketService:
     service: MarketService = request.app.state.market
     return service
 
 
-def get_webhooks(request: Request) -> StripeWebhooks:
-    return StripeWebhooks(get_market(request), request.app.state.settings)
+async def get_webhooks(request: Request) -> StripeWebhooks:
+    return StripeWebhooks(await get_market(request), request.app.state.settings)
 
 
 def _offered(skin: Skin, product_id: str) -> None:

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/memory", tags=["memory"])
 AUTH_ERRORS = (NotAuthenticated, AccountDisabled)
 
 
-def get_memory_service(request: Request) -> MemoryService:
+async def get_memory_service(request: Request) -> MemoryService:
     service: MemoryService = request.app.state.memory
     return service
 

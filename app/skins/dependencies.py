@@ -10,7 +10,7 @@ from app.skins.context import require_skin
 from app.skins.registry import UNRESTRICTED, Skin
 
 
-def get_skin(
+async def get_skin(
     request: Request,
     # Read by SkinMiddleware, not here: declared so that OpenAPI documents the header.
     x_app_id: str | None = Header(
