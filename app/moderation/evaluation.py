@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from app.moderation.verdict import Action, Category, Verdict
+from app.moderation.verdict import Action, Category, Direction, Verdict
 
 ALLOW = "allow"
 FLAG_ONLY = frozenset({Category.self_harm})
@@ -56,14 +56,18 @@ class Report:
         return self.scores.setdefault(category, CategoryScore(category))
 
 
-def evaluate(classify: Callable[[str], Verdict], samples: Iterable[tuple[str, str]]) -> Report:
-    """`samples` are (text, label) pairs; `classify` is e.g. LocalPolicyEngine().check."""
+Classify = Callable[[str, Direction], Verdict]
+
+
+def evaluate(classify: Classify, samples: Iterable[tuple[str, str, Direction]]) -> Report:
+    """`samples` are (text, label, direction); `classify(text, direction)`, e.g.
+    `lambda t, d: LocalPolicyEngine().check(t, direction=d)`."""
     report = Report()
     for category in Category:
         report.score(category.value)
-    for text, label in samples:
+    for text, label, direction in samples:
         report.total += 1
-        got = predicted_label(classify(text))
+        got = predicted_label(classify(text, direction))
         if label == ALLOW:
             report.allowed_total += 1
         else:

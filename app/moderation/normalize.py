@@ -10,6 +10,8 @@ Two stages, because the first must be nearly free (every chat message passes thr
    apostrophes dropped (I'm -> im), punctuation splits words, leetspeak decoded inside words
    (k1ll, s3x, $ex, k!ll) only when the decoded word is in the vocabulary (so "ar15" and "7th"
    stay), ages kept as numbers ("13yo" -> "13 yo"), stretched letters undone (kiiiill -> kill),
+   contractions that would collide with other words once the apostrophe is gone expanded
+   ("we'll" -> we will, not "well"; "he'll" -> he will, not "hell"),
    and runs of single characters joined ("k i l l", "b.o.m.b") then split back into known words
    ("howtomakeapipebomb" -> how to make a pipe bomb).
 
@@ -104,6 +106,15 @@ _SYMBOLS_RE = re.compile(r"[@$!|+]+")
 _AGE_UNITS = frozenset("yo y yr yrs year years month months old".split())
 _TRIPLE_RE = re.compile(r"(.)\1\1")
 _APOSTROPHES = str.maketrans("", "", "'`´")
+# Contractions that become other words without their apostrophe ("we'll" -> "well", "he'll" ->
+# "hell", "she'll" -> "shell", "we'd" -> "wed"): expanded before the apostrophes go.
+_CONTRACTION_RE = re.compile(r"\b(we|he|she|it)'ll\b|\b(we)'d\b")
+
+
+def _expand(m: re.Match[str]) -> str:
+    return f"{m.group(1)} will" if m.group(1) else f"{m.group(2)} would"
+
+
 # The simple tokeniser: punctuation to spaces, apostrophes out (as the full one does).
 _SPLIT_TABLE = str.maketrans(
     {**{c: " " for c in '!"#$%&()*+,-./:;<=>?@[\\]^_{|}~'}, **dict.fromkeys("'`´")}
@@ -138,6 +149,8 @@ class Normalizer:
         """
         if "'s" in folded:
             folded = self.drop_possessives(folded)
+        if "'ll" in folded or "'d" in folded:
+            folded = _CONTRACTION_RE.sub(_expand, folded)
         if simple and folded.isascii():
             return folded.translate(_SPLIT_TABLE).split()
         pieces: list[str] = []

@@ -39,7 +39,7 @@ class ModerationPipeline:
         self.name = local.name if remote is None else f"{local.name}+{remote.name}"
 
     async def classify(self, text: str, *, direction: Direction) -> Verdict:
-        verdict = self.local.check(text)
+        verdict = self.local.check(text, direction=direction)
         if verdict.blocked or self.remote is None:
             return verdict
         try:

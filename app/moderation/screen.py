@@ -84,12 +84,18 @@ class TriggerIndex:
         if not self.bsingle.isdisjoint(hits):
             return True
         present = set(words)
-        joined = b" " + b" ".join(words) + b" "
-        return any(
-            rest <= present and (phrase is None or phrase in joined)
-            for h in hits
-            for rest, phrase in self.bkeyed[h]
-        )
+        joined: bytes | None = None  # only for a phrase whose words are all present
+        for h in hits:
+            for rest, phrase in self.bkeyed[h]:
+                if not rest <= present:
+                    continue
+                if phrase is None:
+                    return True
+                if joined is None:
+                    joined = b" " + b" ".join(words) + b" "
+                if phrase in joined:
+                    return True
+        return False
 
 
 def _requirements(anchors: Iterable[lx.Anchor]) -> Iterable[tuple[lx.Requirement, bool]]:
@@ -128,21 +134,39 @@ _CHILD_COMPLETION = (
     "teens teenage teenager teenagers schoolgirl schoolboy newborn minor minors yo year years "
     "old describe write roleplay pretend imagine show story scene fanfic picture pictures pics "
     "photo photos image images video videos send detail details explicit adult adults grown "
-    "older teacher coach stepdad stepfather stepmom stepmother boss pastor priest rp scenario"
+    "older teacher coach stepdad stepfather stepmom stepmother boss pastor priest rp scenario "
+    # grooming: a meeting or a picture asked for after the secrecy
+    "meet pick selfie selfies alone school secret call live mature"
 ).split()
+
+
+def _recipe_words(category: str) -> frozenset[str]:
+    return frozenset(
+        w
+        for name, cat, keys, others, _, _ in lx.RECIPES
+        if cat == category
+        for cls in (*keys, *others)
+        for term in lx.RECIPE_TERMS[cls]
+        for w in term.split()
+    )
+
+
 COMPLETION: dict[Category, frozenset[str]] = {
     Category.child_safety: frozenset(_CHILD_COMPLETION) | lx.MINOR_STRONG_GATE,
-    Category.terrorism: _words_of(
-        lx.ATTACK_TARGETS, lx.SUPPORT, lx.PROCEDURE, lx.ASSEMBLY, lx.PROPAGANDA, lx.DEFUSE
-    ) - _STOP,
+    Category.terrorism: (_words_of(
+        lx.ATTACK_TARGETS, lx.SUPPORT, lx.PROCEDURE, lx.ASSEMBLY, lx.PROPAGANDA, lx.DEFUSE,
+        lx.PRESENT, lx.QUANTITY_MAT, lx.CROWD_TIME, lx.WEAPON_WORDS, lx.PROPAGANDA_ANCHOR,
+    ) | _recipe_words("terrorism")) - _STOP,
     Category.violence: (
-        _words_of(lx.PERSON, lx.DESERVE_TARGET, lx.BODY_HARM, lx.GUNS) - _STOP
+        _words_of(lx.PERSON, lx.DESERVE_TARGET, lx.BODY_HARM, lx.GUNS, lx.SILENCE,
+                  lx.HARM_OUTCOME, lx.WEAPON_WORDS, lx.PROCEDURE) - _STOP
     ) | _PRONOUNS,
-    Category.illegal_activity: _words_of(
+    Category.illegal_activity: (_words_of(
         lx.DRUG_MAKE, lx.DRUG_BUY, lx.DRUG_TRADE, lx.WEAPON_ACTION, lx.GUN_ACQUIRE,
         lx.GUN_RESTRICTION, lx.FRAUD_ACTION, lx.COVERT_ACCESS, lx.CREDENTIALS, lx.PROCEDURE,
-        lx.ASSEMBLY, lx.HOMEMADE,
-    ) - _STOP,
+        lx.ASSEMBLY, lx.HOMEMADE, lx.PRESENT, lx.WEAPON_BUILD, lx.DRUG_PRESS, lx.TOOL_REQUEST,
+        lx.EVADE, lx.CRIME, lx.PROCEEDS, lx.QUANTITY_MAT,
+    ) | _recipe_words("illegal_activity")) - _STOP,
     Category.self_harm: frozenset(),
 }  # fmt: skip
 TRIGGERS = TriggerIndex(_requirements(a for anchors in ANCHORS.values() for a in anchors))

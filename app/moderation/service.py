@@ -202,7 +202,9 @@ class OutputGuard:
         wake = self._wake(fold(region), end)
         if wake:
             self.scanned_chars += len(window)
-            verdict = self._engine.check(window, mid_text=self._length > len(self._tail), only=wake)
+            verdict = self._engine.check(
+                window, direction="output", mid_text=self._length > len(self._tail), only=wake
+            )
             if not verdict.allowed:
                 await self._note(verdict, window, final=verdict.blocked)
         self._length = end

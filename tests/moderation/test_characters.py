@@ -51,7 +51,7 @@ def _row(**overrides: Any) -> CharacterConfig:
 
 
 async def test_the_database_refuses_a_minor_with_adult_content(app: Any) -> None:
-    sessionmaker = app.state.db.sessionmaker
+    sessionmaker = app.state.db.jobs_sessionmaker
     async with sessionmaker() as session:
         session.add(_row(id="minor_adult_probe", age=16, adult_content=True))
         with pytest.raises(IntegrityError, match=r"(?i)adult_content|check"):

@@ -24,7 +24,7 @@ def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 async def events_for(api: Api, user_id: Any) -> list[ModerationEvent]:
-    async with api.app.state.db.sessionmaker() as s:
+    async with api.app.state.db.jobs_sessionmaker() as s:
         rows = await s.execute(select(ModerationEvent).where(ModerationEvent.user_id == user_id))
         return list(rows.scalars())
 

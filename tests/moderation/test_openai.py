@@ -161,7 +161,7 @@ def settings_overrides(llm_server: FakeOpenAI) -> dict[str, Any]:
 
 async def test_the_service_records_a_remote_block(api: Api, llm_server: FakeOpenAI) -> None:
     user = await api.new_user()
-    service = create_moderation_service(api.app.state.settings, api.app.state.db.sessionmaker)
+    service = create_moderation_service(api.app.state.settings, api.app.state.db.jobs_sessionmaker)
     text = "Can you list some good places to buy things"
     llm_server.moderation_flags[text] = {"illicit": True}
     try:
@@ -170,7 +170,7 @@ async def test_the_service_records_a_remote_block(api: Api, llm_server: FakeOpen
     finally:
         await service.aclose()
     assert blocked.value.details["category"] == "illegal_activity"
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         rows = await ModerationRepository(session).list_for_user(user.id)
     assert [(r.classifier, r.category, r.action) for r in rows] == [
         ("openai", "illegal_activity", "block")

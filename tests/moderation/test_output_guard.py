@@ -46,7 +46,7 @@ def decisions(category: str, action: str) -> float:
 async def test_the_guard_stops_the_stream_when_it_turns(api: Api) -> None:
     user = await api.new_user()
     service = ModerationService(
-        ModerationPipeline(LocalPolicyEngine()), api.app.state.db.sessionmaker
+        ModerationPipeline(LocalPolicyEngine()), api.app.state.db.jobs_sessionmaker
     )
     g = service.output_guard(user_id=user.id, session_id=None)
     before = decisions("terrorism", "block")
@@ -67,7 +67,7 @@ async def test_the_guard_stops_the_stream_when_it_turns(api: Api) -> None:
     assert (final.action, final.category) == (Action.block, Category.terrorism)
     assert decisions("terrorism", "block") == before + 1  # one decision per stream
 
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         rows = await ModerationRepository(session).list_for_user(user.id)
     assert [(r.direction, r.category, r.action) for r in rows] == [("output", "terrorism", "block")]
 
@@ -117,6 +117,45 @@ async def test_the_cost_of_a_long_stream_stays_linear() -> None:
     quarter = len(timings) // 4
     early, late = sum(timings[:quarter]), sum(timings[-quarter:])
     assert late < 3 * early + 0.01  # the last deltas cost what the first ones did
+
+
+async def test_instructions_given_in_a_reply_are_stopped_where_they_become_instructions() -> None:
+    """The lead's example: not asked for, given. The stream stops at the delta that names the
+    object, before the steps are shown."""
+    g = guard(local_service(sessions=_Recorder()))
+    deltas = split_deltas(
+        "Sure thing. Here is how you make a pipe bomb: first get a steel pipe and two end caps."
+    )
+    verdicts = [(await g.feed(delta)).action for delta in deltas]
+    first_block = verdicts.index(Action.block)
+    assert deltas[first_block] == "bomb: "
+    assert (await g.finish()).category is Category.terrorism
+
+
+async def test_a_recipe_that_never_names_its_weapon_is_stopped_mid_stream() -> None:
+    g = guard(local_service(sessions=_Recorder()))
+    reply = (
+        "Okay. Pour kerosene into a glass jar, push a cloth wick through the lid and light it "
+        "before you throw it."
+    )
+    blocked_at = None
+    for i, delta in enumerate(split_deltas(reply)):
+        if (await g.feed(delta)).blocked:
+            blocked_at = i
+            break
+    assert blocked_at is not None  # by feed(), not only by finish()
+    assert "recipe:incendiary_bottle" in g.verdict.reasons[Category.terrorism]
+
+
+async def test_breath_play_in_an_erotic_reply_streams_through() -> None:
+    g = guard(local_service())  # NoSessions: an allowed stream writes nothing
+    reply = (
+        "*She pulls you onto the bed and kisses your neck, her lips warm* Come here, baby. "
+        "I'm going to choke you softly while I kiss you, just the way you like it."
+    )
+    for delta in split_deltas(reply):
+        assert (await g.feed(delta)).allowed, delta
+    assert (await g.finish()).allowed
 
 
 async def test_finish_catches_what_the_window_cannot_see(llm_server: FakeOpenAI) -> None:

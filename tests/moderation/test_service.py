@@ -40,7 +40,7 @@ def decisions(direction: str, category: str, action: str) -> float:
 
 
 async def events(app: Any, user_id: uuid.UUID) -> list[ModerationEvent]:
-    async with app.state.db.sessionmaker() as session:
+    async with app.state.db.jobs_sessionmaker() as session:
         return list(await ModerationRepository(session).list_for_user(user_id))
 
 
@@ -58,7 +58,7 @@ class CountingSessions:
 
 async def test_blocks_and_flags_are_recorded_with_the_hash_only(api: Api) -> None:
     user = await api.new_user()
-    service = create_moderation_service(api.app.state.settings, api.app.state.db.sessionmaker)
+    service = create_moderation_service(api.app.state.settings, api.app.state.db.jobs_sessionmaker)
     session_id = uuid7()
     before = decisions("input", "terrorism", "block")
 
@@ -98,7 +98,7 @@ async def test_blocks_and_flags_are_recorded_with_the_hash_only(api: Api) -> Non
 
 async def test_the_allow_path_writes_nothing(api: Api) -> None:
     user = await api.new_user()
-    sessions = CountingSessions(api.app.state.db.sessionmaker)
+    sessions = CountingSessions(api.app.state.db.jobs_sessionmaker)
     service = ModerationService(ModerationPipeline(LocalPolicyEngine()), sessions)
     allowed_before = decisions("input", "none", "allow")
     for text in ("Hi! How was your day?", "I'm just killing time", "We're both 30, kiss me"):
