@@ -41,7 +41,7 @@ async def _audit() -> int:
 
     db = await create_database(get_settings())
     try:
-        async with db.sessionmaker() as session:
+        async with db.jobs_sessionmaker() as session:
             offenders = await wallet_service.audit(session)
     finally:
         await db.dispose()
@@ -59,11 +59,11 @@ async def _billing_job(name: str) -> int:
     db = await create_database(get_settings())
     try:
         if name == "refresh-daily":
-            result: object = await jobs.refresh_daily_allowances(db.sessionmaker)
+            result: object = await jobs.refresh_daily_allowances(db.jobs_sessionmaker)
         elif name == "expire-subscriptions":
-            result = await jobs.expire_subscriptions(db.sessionmaker)
+            result = await jobs.expire_subscriptions(db.jobs_sessionmaker)
         else:
-            result = await jobs.sweep_expired_holds(db.sessionmaker)
+            result = await jobs.sweep_expired_holds(db.jobs_sessionmaker)
     finally:
         await db.dispose()
     print(json.dumps({"job": name, "result": str(result)}))
@@ -86,7 +86,7 @@ async def _run_job(name: str) -> int:
     settings = get_settings()
     db = await create_database(settings)
     try:
-        result = await run_in_process(JOBS[name], db.sessionmaker, settings)
+        result = await run_in_process(JOBS[name], db.jobs_sessionmaker, settings)
     finally:
         await db.dispose()
     print(json.dumps({"job": name, "ok": result is not None, "result": result}))
@@ -108,8 +108,8 @@ async def _usage(day_text: str, aggregate: bool) -> int:
     db = await create_database(get_settings())
     try:
         if aggregate:
-            await aggregate_usage(db.sessionmaker, days=[day])
-        async with db.sessionmaker() as session:
+            await aggregate_usage(db.jobs_sessionmaker, days=[day])
+        async with db.jobs_sessionmaker() as session:
             rows = await read_usage(session, day)
     finally:
         await db.dispose()

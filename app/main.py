@@ -7,6 +7,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -22,7 +23,7 @@ from app.chat.router import router as chat_router
 from app.chat.service import ChatService
 from app.health.router import router as health_router
 from app.kit import background, metrics
-from app.kit.db import create_database
+from app.kit.db import create_database, row_level_security_status
 from app.kit.handlers import install_exception_handlers
 from app.kit.logging import configure_logging
 from app.kit.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -73,7 +74,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         characters = CharacterService(db.sessionmaker)
         moderation = create_moderation_service(settings, db.sessionmaker)
         # Long-term memory (Premium/VIP): lazy, imports no vector DB or model here.
-        memory = create_memory_service(settings, db.sessionmaker, llm=llm)
+        memory = create_memory_service(
+            settings, db.sessionmaker, llm=llm, jobs_sessionmaker=db.jobs_sessionmaker
+        )
         await memory.start()
         app.state.settings = settings
         app.state.skins = skins
@@ -103,6 +106,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.health_checks["ratelimit"] = ratelimiter.health_check
         app.state.memory = memory
         app.state.health_checks["memory"] = memory.health_check
+        if db.dialect == "postgresql":
+            app.state.health_checks["row_level_security"] = partial(row_level_security_status, db)
+            try:
+                log.info("database: %s", await row_level_security_status(db))
+            except Exception as exc:  # a misconfigured role is a warning, not a refusal to serve
+                log.warning("database: %s", exc)
         log.info(
             "started",
             extra={
@@ -119,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         pool_sampler = asyncio.create_task(metrics.sample_pools_forever(db))
         # Periodic jobs without Celery beat (docs/OPERATIONS.md); None when JOBS_IN_PROCESS is off.
-        app.state.jobs = start_in_process_jobs(settings, db.sessionmaker)
+        app.state.jobs = start_in_process_jobs(settings, db.jobs_sessionmaker)
         try:
             yield
         finally:

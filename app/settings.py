@@ -39,6 +39,10 @@ class Settings(BaseSettings):
 
     # --- storage ---
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/companion.db"
+    # Background jobs and payment webhooks touch every user's rows: on PostgreSQL give them a
+    # role that is a member of companion_jobs (row-level security, docs/OPERATIONS.md). Unset:
+    # DATABASE_URL's.
+    JOBS_DATABASE_URL: str | None = None
     DB_POOL_SIZE: int = 10
     DB_MAX_OVERFLOW: int = 10
     DB_ECHO: bool = False
@@ -147,10 +151,12 @@ class Settings(BaseSettings):
     SKINS_JSON: str | None = None
     DATA_DIR: str = "./data"
 
-    @field_validator("DATABASE_URL")
+    @field_validator("DATABASE_URL", "JOBS_DATABASE_URL")
     @classmethod
-    def _async_driver(cls, value: str) -> str:
+    def _async_driver(cls, value: str | None) -> str | None:
         """Accept the URLs operators paste (postgres://, postgresql://, sqlite://)."""
+        if value is None:
+            return None
         for prefix in ("postgres://", "postgresql://"):
             if value.startswith(prefix):
                 return "postgresql+asyncpg://" + value[len(prefix) :]

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 from app.kit import clock
 from app.settings import Settings
@@ -106,6 +107,44 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+APP_ROLE = "companion_app_test"
+JOBS_ROLE = "companion_jobs_test"
+_roles_ready = False
+
+
+def ensure_test_roles() -> None:
+    """Login roles for the tests, members of the group roles migration 0006 creates: the API
+    connects as one (row-level security applies), jobs and test assertions as the other."""
+    global _roles_ready
+    if _roles_ready:
+        return
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
+        try:
+            await conn.execute(
+                f"""
+                DO $$ BEGIN
+                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                    CREATE ROLE {APP_ROLE} LOGIN IN ROLE companion_app;
+                  END IF;
+                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{JOBS_ROLE}') THEN
+                    CREATE ROLE {JOBS_ROLE} LOGIN IN ROLE companion_jobs;
+                  END IF;
+                END $$;
+                """
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    _roles_ready = True
+
+
+def as_role(url: str, role: str) -> str:
+    return make_url(url).set(username=role).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     problem = postgres_available()
@@ -137,8 +176,17 @@ def settings_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    database_urls = {"DATABASE_URL": db_url}
+    if db_url.startswith("postgresql"):
+        # The API as a role under row-level security; jobs (and the tests' own checks) as the
+        # role that sees every row, as in production.
+        ensure_test_roles()
+        database_urls = {
+            "DATABASE_URL": as_role(db_url, APP_ROLE),
+            "JOBS_DATABASE_URL": as_role(db_url, JOBS_ROLE),
+        }
     values: dict[str, Any] = {
-        "DATABASE_URL": db_url,
+        **database_urls,
         "DB_POOL_SIZE": 5,
         "DATA_DIR": str(tmp_path / "data"),
         "CHROMA_PATH": str(tmp_path / "data" / "chroma"),

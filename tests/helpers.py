@@ -49,7 +49,7 @@ class Api:
     async def set_tier(
         self, user: TestUser, tier: str, *, expires_at: dt.datetime | None = None
     ) -> None:
-        async with self.app.state.db.sessionmaker() as session:
+        async with self.app.state.db.jobs_sessionmaker() as session:
             row = await session.get(User, user.id)
             assert row is not None
             row.tier = tier
@@ -60,7 +60,7 @@ class Api:
         self, user: TestUser, *, daily: int = 0, bonus: int = 0, purchased: int = 0
     ) -> None:
         """Arrange a wallet through an admin adjustment: wallet and ledger move together."""
-        async with self.app.state.db.sessionmaker() as session:
+        async with self.app.state.db.jobs_sessionmaker() as session:
             wallet = (
                 await session.execute(
                     select(UserWallet).where(UserWallet.user_id == user.id).with_for_update()
@@ -88,13 +88,13 @@ class Api:
             await session.commit()
 
     async def wallet(self, user: TestUser) -> UserWallet:
-        async with self.app.state.db.sessionmaker() as session:
+        async with self.app.state.db.jobs_sessionmaker() as session:
             return (
                 await session.execute(select(UserWallet).where(UserWallet.user_id == user.id))
             ).scalar_one()
 
     async def ledger_sum(self, user: TestUser) -> tuple[int, int, int]:
-        async with self.app.state.db.sessionmaker() as session:
+        async with self.app.state.db.jobs_sessionmaker() as session:
             rows = (
                 (await session.execute(select(LedgerEntry).where(LedgerEntry.user_id == user.id)))
                 .scalars()

@@ -14,7 +14,7 @@ from tests.helpers import Api, TestUser
 
 
 async def snapshot(api: Api) -> dict[str, Any]:
-    async with api.app.state.db.sessionmaker() as s:
+    async with api.app.state.db.jobs_sessionmaker() as s:
         counts = {
             m.__tablename__: await s.scalar(select(func.count()).select_from(m))
             for m in (User, ChatSession, ChatMessage, LedgerEntry, CreditHold)

@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.auth.errors import AccountDisabled, NotAuthenticated
 from app.auth.repository import UserRepository
 from app.auth.service import AuthService, Principal
-from app.kit.db import DBSession
+from app.kit.db import DBSession, act_as, current_user_id
 from app.models import User
 
 # auto_error=False: we answer a missing header with our own 401 body, not FastAPI's 403.
@@ -40,6 +40,7 @@ async def get_principal(
     """The caller, from the verified-token cache: no database round trip on a hit."""
     principal = await auth.authenticate(token)
     request.state.principal = principal  # for the request log line
+    current_user_id.set(principal.user_id)  # row-level security: see app/kit/db.py
     return principal
 
 
@@ -47,6 +48,7 @@ async def get_current_user(
     session: DBSession, principal: Principal = Depends(get_principal)
 ) -> User:
     """The caller's user row, in the request's session (for endpoints off the hot path)."""
+    await act_as(session, principal.user_id)
     user = await UserRepository(session).get(principal.user_id)
     if user is None:  # deleted since the principal was cached
         raise NotAuthenticated()

@@ -15,6 +15,7 @@ from app.auth.repository import UserRepository
 from app.auth.verifier import CachedVerifier, VerifiedToken
 from app.billing.service import wallet_service
 from app.kit.clock import utcnow
+from app.kit.db import act_as
 from app.models import User
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class AuthService:
         repo = UserRepository(session)
         user = await repo.get_by_firebase_uid(verified.uid)
         if user is not None:
+            await act_as(session, user.id)
             return user, False
         try:
             async with session.begin_nested():
@@ -75,12 +77,14 @@ class AuthService:
                 )
                 repo.add(user)
                 await session.flush()
+                await act_as(session, user.id)  # the wallet and its ledger row are the user's
                 await wallet_service.open_wallet(session, user)
         except IntegrityError:
             # Two first requests raced; the other one created the user.
             user = await repo.get_by_firebase_uid(verified.uid)
             if user is None:
                 raise
+            await act_as(session, user.id)
             return user, False
         log.info("user created", extra={"user_id": str(user.id)})
         return user, True

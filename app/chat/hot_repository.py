@@ -96,7 +96,9 @@ class HotPathRepository(Protocol):
         """Idempotent per hold: raises HoldAlreadyClosed (writing nothing) the second time."""
         ...
 
-    async def release_hold(self, hold_id: uuid.UUID, now: dt.datetime) -> bool: ...
+    async def release_hold(
+        self, hold_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime
+    ) -> bool: ...
 
 
 class HoldAlreadyClosed(Exception):
@@ -111,111 +113,21 @@ def split_charge(charge: int, daily: int, bonus: int, purchased: int) -> tuple[i
 
 
 # --------------------------------------------------------------------------- PostgreSQL
+# The four statements live in the database as PL/pgSQL functions (migration 0006, the only
+# place to change them: a new migration replaces them). Each first sets the transaction-local
+# `app.user_id` that row-level security checks, then runs one statement, so the user setting
+# costs no extra round trip. The functions' SQL is the same CTE logic as PortableHotPath below.
 
-_PG_LOAD_CONTEXT = """
-SELECT u.tier, u.tier_expires_at, u.is_active, w.daily_date, s.character_id, s.status,
-       (SELECT COALESCE(json_agg(json_build_array(m.role, m.content, m.token_count)
-                                 ORDER BY m.id DESC), '[]'::json)::text
-          FROM (SELECT id, role, content, token_count FROM chat_messages
-                 WHERE session_id = s.id ORDER BY id DESC LIMIT $3) m) AS history
-  FROM chat_sessions s
-  JOIN users u ON u.id = s.user_id
-  JOIN user_wallet w ON w.user_id = s.user_id
- WHERE s.id = $1 AND s.user_id = $2
-"""
-
-_PG_PLACE_HOLD = """
-WITH w AS (
-    UPDATE user_wallet SET held_micro = held_micro + $3
-     WHERE user_id = $2
-       AND daily_micro + bonus_micro + purchased_micro - held_micro >= $3
-    RETURNING user_id
-), h AS (
-    INSERT INTO credit_holds (id, user_id, session_id, tier, rate_micro_per_token,
-                              amount_micro, charged_micro, status, created_at, expires_at)
-    SELECT $1, user_id, $4, $5, $6, $3, 0, 'open', $7, $8 FROM w
-    RETURNING id
-)
-SELECT count(*) AS placed FROM h
-"""
-
+_PG_LOAD_CONTEXT = "SELECT * FROM chat_load_context($1, $2, $3)"
+_PG_PLACE_HOLD = "SELECT chat_place_hold($1, $2, $3, $4, $5, $6, $7, $8)"
 # Only when a hold is refused: a fresh statement sees the balance as it is now (the refused
 # statement's snapshot may predate holds that other requests have since settled).
-_PG_AVAILABLE = """
-SELECT daily_micro + bonus_micro + purchased_micro - held_micro FROM user_wallet WHERE user_id = $1
-"""
-
-# Row locks (hold, then wallet: the sweeper locks in the same order) make the arithmetic below
-# see the latest committed balances; every write is in this one statement's transaction.
-# A hold the sweeper expired (its process was presumed dead) can still be settled late: the
-# charge then comes from the available balance, capped so nothing goes negative. A hold already
-# settled or released settles nothing (no row comes back): settling is idempotent.
-_PG_SETTLE = """
-WITH h0 AS (
-    SELECT CASE WHEN status = 'open' THEN amount_micro ELSE 0 END AS hold_amt
-      FROM credit_holds WHERE id = $1 AND status IN ('open', 'expired') FOR UPDATE
-), w0 AS (
-    -- The sub-select makes PostgreSQL lock the hold (h0) before the wallet.
-    SELECT daily_micro, bonus_micro, purchased_micro, held_micro
-      FROM user_wallet WHERE user_id = $2 AND (SELECT count(*) FROM h0) >= 0 FOR UPDATE
-), c2 AS (
-    SELECT w0.*, h0.hold_amt, GREATEST(0, LEAST($3::bigint,
-               daily_micro + bonus_micro + purchased_micro - held_micro + h0.hold_amt)) AS ch
-      FROM w0, h0
-), c3 AS (
-    SELECT c2.*, LEAST(daily_micro, ch) AS dd,
-           LEAST(bonus_micro, ch - LEAST(daily_micro, ch)) AS db
-      FROM c2
-), w AS (
-    UPDATE user_wallet
-       SET daily_micro = c3.daily_micro - c3.dd,
-           bonus_micro = c3.bonus_micro - c3.db,
-           purchased_micro = c3.purchased_micro - (c3.ch - c3.dd - c3.db),
-           held_micro = c3.held_micro - c3.hold_amt,
-           updated_at = $4
-      FROM c3
-     WHERE user_wallet.user_id = $2
-    RETURNING user_wallet.daily_micro, user_wallet.bonus_micro, user_wallet.purchased_micro,
-              user_wallet.held_micro, c3.ch, c3.dd, c3.db, c3.ch - c3.dd - c3.db AS dp
-), h AS (
-    UPDATE credit_holds SET status = 'settled', charged_micro = w.ch, closed_at = $4
-      FROM w WHERE credit_holds.id = $1 AND credit_holds.status IN ('open', 'expired')
-), um AS (
-    INSERT INTO chat_messages (id, session_id, user_id, role, content, token_count, status,
-                               credits_micro, created_at)
-    SELECT $5, $6, $2, 'user', $7, $8, 'complete', 0, $9 FROM w
-), am AS (
-    INSERT INTO chat_messages (id, session_id, user_id, role, content, token_count, status,
-                               prompt_tokens, completion_tokens, credits_micro, model, created_at)
-    SELECT $10, $6, $2, 'assistant', $11, $13, $12, $14, $13, w.ch, $15, $4 FROM w
-), l AS (
-    INSERT INTO transaction_history (id, user_id, kind, amount_micro, delta_daily_micro,
-                                     delta_bonus_micro, delta_purchased_micro,
-                                     balance_after_micro, reference_type, reference_id,
-                                     description, created_at)
-    SELECT $16, $2, 'chat_charge', -w.ch, -w.dd, -w.db, -w.dp,
-           w.daily_micro + w.bonus_micro + w.purchased_micro, 'message', $10::text,
-           'Chat reply', $4
-      FROM w WHERE w.ch > 0
-), s AS (
-    UPDATE chat_sessions
-       SET message_count = message_count + 2, last_message_at = $4, updated_at = $4,
-           status = 'active'
-     WHERE id = $6 AND EXISTS (SELECT 1 FROM w)
+_PG_AVAILABLE = "SELECT chat_available($1)"
+_PG_SETTLE = (
+    "SELECT * FROM chat_settle($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+    "$15, $16)"
 )
-SELECT ch, daily_micro, bonus_micro, purchased_micro, held_micro FROM w
-"""
-
-_PG_RELEASE = """
-WITH h AS (
-    UPDATE credit_holds SET status = 'released', closed_at = $2
-     WHERE id = $1 AND status = 'open'
-    RETURNING user_id, amount_micro
-)
-UPDATE user_wallet SET held_micro = user_wallet.held_micro - h.amount_micro
-  FROM h WHERE user_wallet.user_id = h.user_id
-RETURNING 1
-"""
+_PG_RELEASE = "SELECT chat_release_hold($1, $2, $3)"
 
 
 class PostgresHotPath:
@@ -278,8 +190,8 @@ class PostgresHotPath:
             raise HoldAlreadyClosed(req.hold_id)
         return SettleResult(row[0], row[1], row[2], row[3], row[4])
 
-    async def release_hold(self, hold_id: uuid.UUID, now: dt.datetime) -> bool:
-        return await self._pool.fetchval(_PG_RELEASE, hold_id, now) is not None
+    async def release_hold(self, hold_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime) -> bool:
+        return bool(await self._pool.fetchval(_PG_RELEASE, hold_id, user_id, now))
 
 
 # --------------------------------------------------------------------------- portable
@@ -481,12 +393,16 @@ class PortableHotPath:
             )
         return SettleResult(charge, daily, bonus, purchased, held)
 
-    async def release_hold(self, hold_id: uuid.UUID, now: dt.datetime) -> bool:
+    async def release_hold(self, hold_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime) -> bool:
         async with self._engine.begin() as conn:
             row = (
                 await conn.execute(
                     update(_holds)
-                    .where(_holds.c.id == hold_id, _holds.c.status == "open")
+                    .where(
+                        _holds.c.id == hold_id,
+                        _holds.c.user_id == user_id,
+                        _holds.c.status == "open",
+                    )
                     .values(status="released", closed_at=now)
                     .returning(_holds.c.user_id, _holds.c.amount_micro)
                 )

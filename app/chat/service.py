@@ -38,6 +38,7 @@ from app.chat.prompt import PromptPlan, build_prompt
 from app.chat.repository import ChatRepository
 from app.kit import metrics
 from app.kit.clock import utcnow
+from app.kit.db import current_user_id
 from app.kit.errors import AppError
 from app.kit.ids import uuid7
 from app.kit.pagination import (
@@ -257,6 +258,9 @@ class ChatService:
         """Everything before the model call: context, prompt, and the hold (402 if unaffordable)."""
         s = self._settings
         now = utcnow()
+        # Everything below acts for this user (row-level security on the sessions that the
+        # daily refresh, memory and moderation open).
+        current_user_id.set(principal.user_id)
         ctx = await self.hot.load_context(principal.user_id, session_id, s.CHAT_HISTORY_MESSAGES)
         if ctx is None:
             raise SessionNotFound()
@@ -359,7 +363,7 @@ class ChatService:
             completion = await self.llm.complete(turn.plan.messages, max_tokens=turn.max_tokens)
         except BaseException as exc:
             metrics.observe_llm(self.llm.name, self.llm.model, outcome_of(exc), started)
-            await self.release(turn.hold_id)
+            await self.release(turn)
             raise
         metrics.observe_llm(self.llm.name, self.llm.model, "ok", started)
         verdict = await self.moderation.check_output(
@@ -367,7 +371,7 @@ class ChatService:
         )
         if verdict.blocked:
             # A withheld reply is neither stored nor charged.
-            await self.release(turn.hold_id)
+            await self.release(turn)
             raise ContentBlocked.of(verdict, direction="output")
         return await self.settle(
             turn,
@@ -445,11 +449,12 @@ class ChatService:
             rate_limit=turn.rate_limit,
         )
 
-    async def release(self, hold_id: uuid.UUID) -> None:
-        """Give back a hold (the model failed before any token). Shielded; on failure the
-        sweeper releases it at its deadline."""
+    async def release(self, turn: PreparedTurn) -> None:
+        """Give back a turn's hold (the model failed before any token, or the reply was
+        withheld). Shielded; on failure the sweeper releases it at its deadline."""
+        hold_id = turn.hold_id
         try:
-            await asyncio.shield(self.hot.release_hold(hold_id, utcnow()))
+            await asyncio.shield(self.hot.release_hold(hold_id, turn.principal.user_id, utcnow()))
         except asyncio.CancelledError:
             raise
         except Exception:

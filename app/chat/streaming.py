@@ -71,7 +71,7 @@ class ChatStream:
             self._first = await anext(self._upstream, None)
         except BaseException as exc:
             metrics.observe_llm(llm.name, llm.model, outcome_of(exc), self._started)
-            await self.chat.release(self.turn.hold_id)
+            await self.chat.release(self.turn)
             raise
         metrics.LLM_TTFT.labels(llm.name, llm.model).observe(time.perf_counter() - self._started)
 
@@ -97,14 +97,14 @@ class ChatStream:
 
     async def _do_settle(self, status: str) -> CompletionResult | None:
         if status == "blocked":
-            await self.chat.release(self.turn.hold_id)  # withheld: neither stored nor charged
+            await self.chat.release(self.turn)  # withheld: neither stored nor charged
             return None
         llm = self.chat.llm
         metrics.observe_llm(
             llm.name, llm.model, "ok" if status == "complete" else "incomplete", self._started
         )
         if status == "incomplete" and not self._parts:
-            await self.chat.release(self.turn.hold_id)  # nothing generated: nothing charged
+            await self.chat.release(self.turn)  # nothing generated: nothing charged
             return None
         try:
             return await self.chat.settle(

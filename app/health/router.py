@@ -37,7 +37,7 @@ async def prometheus_metrics(request: Request) -> Response:
     """Prometheus exposition (all worker processes merged when PROMETHEUS_MULTIPROC_DIR is set)."""
     since = utcnow() - dt.timedelta(minutes=15)
     try:
-        async with request.app.state.db.sessionmaker() as session:
+        async with request.app.state.db.jobs_sessionmaker() as session:  # all users
             active = await session.scalar(
                 select(func.count())
                 .select_from(ChatSession)

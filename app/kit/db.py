@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event, pool
+from sqlalchemy import DateTime, MetaData, event, pool, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 from app.settings import Settings
@@ -67,12 +69,52 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+# --------------------------------------------------------------------------- row-level security
+# On PostgreSQL every user-owned table has FORCE ROW LEVEL SECURITY (migration 0006): the API's
+# role sees only the rows of the user named by the transaction-local setting `app.user_id`.
+# The authenticated request sets `current_user_id`; every ORM transaction begun while it is set
+# (the request's session and any a service opens for it) starts by applying it. Jobs that need
+# every row use the jobs path (Database.jobs_sessionmaker, JOBS_DATABASE_URL's role).
+
+current_user_id: ContextVar[uuid.UUID | None] = ContextVar("current_user_id", default=None)
+
+_SET_USER = text("SELECT set_config('app.user_id', :user_id, true)")
+
+
+class AppSession(Session):
+    """The ORM session of the API: carries the acting user into each PostgreSQL transaction."""
+
+
+@event.listens_for(AppSession, "after_begin")
+def _apply_user(session: Session, transaction: Any, connection: Any) -> None:
+    user_id = session.info.get("user_id") or current_user_id.get()
+    if user_id is not None and connection.dialect.name == "postgresql":
+        connection.execute(_SET_USER, {"user_id": str(user_id)})
+
+
+async def act_as(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Make `session` act for `user_id` from now on (its current transaction included): for
+    code that learns the user mid-transaction, such as the first login creating the user."""
+    session.info["user_id"] = user_id
+    bind = session.bind
+    if session.in_transaction() and bind is not None and bind.dialect.name == "postgresql":
+        await session.execute(_SET_USER, {"user_id": str(user_id)})
+
+
 @dataclass
 class Database:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     raw_pool: Any = None  # asyncpg.Pool on PostgreSQL, None on SQLite
+    # Background jobs and webhooks (every user's rows): JOBS_DATABASE_URL's role on PostgreSQL;
+    # the same engine when it is not set.
+    jobs_engine: AsyncEngine | None = None
+    jobs_sessionmaker: async_sessionmaker[AsyncSession] = field(default=None)  # type: ignore[arg-type]
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.jobs_sessionmaker is None:
+            self.jobs_sessionmaker = self.sessionmaker
 
     @property
     def dialect(self) -> str:
@@ -81,6 +123,8 @@ class Database:
     async def dispose(self) -> None:
         if self.raw_pool is not None:
             await self.raw_pool.close()
+        if self.jobs_engine is not None:
+            await self.jobs_engine.dispose()
         await self.engine.dispose()
 
 
@@ -135,10 +179,21 @@ async def _no_reset(connection: Any) -> None:
     return None
 
 
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=AppSession
+    )
+
+
 async def create_database(settings: Settings) -> Database:
     engine = create_engine(settings)
-    sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    db = Database(engine=engine, sessionmaker=sessionmaker)
+    db = Database(engine=engine, sessionmaker=make_sessionmaker(engine))
+    if settings.JOBS_DATABASE_URL and settings.JOBS_DATABASE_URL != settings.DATABASE_URL:
+        jobs_settings = settings.model_copy(
+            update={"DATABASE_URL": settings.JOBS_DATABASE_URL, "DB_POOL_SIZE": 2}
+        )
+        db.jobs_engine = create_engine(jobs_settings)
+        db.jobs_sessionmaker = make_sessionmaker(db.jobs_engine)
     if engine.dialect.name == "postgresql":
         import asyncpg
 
@@ -179,3 +234,42 @@ async def get_db_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DBSession = Annotated[AsyncSession, Depends(get_db_session, scope="function")]
+
+
+async def get_jobs_db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session on the jobs path (every user's rows), for system callers such as the payment
+    provider's webhooks; committed when the endpoint returns."""
+    db: Database = request.app.state.db
+    async with db.jobs_sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+JobsDBSession = Annotated[AsyncSession, Depends(get_jobs_db_session, scope="function")]
+
+
+async def row_level_security_status(db: Database) -> str:
+    """Whether the API's database role is held to row-level security (PostgreSQL): raises when
+    it is not (a superuser, BYPASSRLS, or a member of companion_jobs sees every row)."""
+    async with db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT current_user, r.rolsuper OR r.rolbypassrls,"
+                    " pg_has_role(current_user, 'companion_jobs', 'MEMBER'),"
+                    " pg_has_role(current_user, 'companion_app', 'MEMBER')"
+                    " FROM pg_roles r WHERE r.rolname = current_user"
+                )
+            )
+        ).one()
+    role, bypass, jobs_member, app_member = row
+    if bypass or jobs_member or not app_member:
+        raise RuntimeError(
+            f"row-level security is not enforced for role {role}: connect the API as a member of "
+            "companion_app only (docs/OPERATIONS.md)"
+        )
+    return f"enforced for role {role}"

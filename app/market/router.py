@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CurrentUser
 from app.auth.errors import AccountDisabled, NotAuthenticated
-from app.kit.db import DBSession
+from app.kit.db import DBSession, JobsDBSession
 from app.kit.errors import error_responses
 from app.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor, Page
 from app.market.catalog import PRODUCTS
@@ -200,7 +200,7 @@ async def get_payment(
 )
 async def stripe_webhook(
     request: Request,
-    session: DBSession,
+    session: JobsDBSession,  # a system caller: the payment may be any user's
     stripe_signature: str | None = Header(None, alias="Stripe-Signature"),
     webhooks: StripeWebhooks = Depends(get_webhooks),
 ) -> WebhookAck:

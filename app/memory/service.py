@@ -140,9 +140,13 @@ class MemoryService:
         worker_mode: str = "inprocess",
         owned_llm: LLMProvider | None = None,
         disabled_reason: str | None = None,
+        jobs_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self.settings = settings
+        # Request-time reads (the caller's rows, under row-level security) use `sessionmaker`;
+        # background work for many users at once (indexing, retries, sweeps) uses the jobs path.
         self.sessionmaker = sessionmaker
+        self.jobs_sessionmaker = jobs_sessionmaker or sessionmaker
         self.disabled_reason = disabled_reason
         self.worker_mode = worker_mode
         self._owned_llm = owned_llm
@@ -154,7 +158,7 @@ class MemoryService:
         if embedder is not None and store is not None and disabled_reason is None:
             self.indexer = Indexer(
                 settings=settings,
-                sessionmaker=sessionmaker,
+                sessionmaker=self.jobs_sessionmaker,
                 embedder=embedder,
                 store=store,
                 extractor=extractor or RuleFactExtractor(),
@@ -466,7 +470,7 @@ class MemoryService:
             for m in batch
             if memory_mode(m.tier) != "none"
         ]
-        async with self.sessionmaker() as session:
+        async with self.jobs_sessionmaker() as session:
             await MemoryRepository(session).upsert_items(rows)
             await session.commit()
 
@@ -475,7 +479,7 @@ class MemoryService:
         if self.indexer is None:
             return 0
         now = utcnow()
-        async with self.sessionmaker() as session:
+        async with self.jobs_sessionmaker() as session:
             repo = MemoryRepository(session)
             due = await repo.due_items(now, limit)
             tombs = await repo.undeleted_tombstones(limit)
@@ -520,7 +524,7 @@ class MemoryService:
             yield db
             await db.flush()
             return
-        async with self.sessionmaker() as session:
+        async with self.jobs_sessionmaker() as session:
             yield session
             await session.commit()
 
@@ -532,7 +536,7 @@ class MemoryService:
             await self.store.delete_user(tomb.user_id, before=tomb.forgotten_at.timestamp())
         else:
             await self.store.delete_session(tomb.user_id, tomb.session_id)
-        async with self.sessionmaker() as session:
+        async with self.jobs_sessionmaker() as session:
             await MemoryRepository(session).mark_vectors_deleted(tomb.id, utcnow())
             await session.commit()
 
@@ -705,6 +709,7 @@ def create_memory_service(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     llm: LLMProvider | None = None,
+    jobs_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> MemoryService:
     """The memory service for these settings (see the module docstring). Never raises for a
     configuration problem: memory is then disabled, with one log line saying why."""
@@ -754,6 +759,7 @@ def create_memory_service(
     return MemoryService(
         settings=settings,
         sessionmaker=sessionmaker,
+        jobs_sessionmaker=jobs_sessionmaker,
         embedder=embedder,
         store=store,
         extractor=extractor,

@@ -42,7 +42,9 @@ class WorkerRuntime:
         )
         self._thread.start()
         self.db: Database = self.run(create_database(self.settings))
-        self.memory: MemoryService = create_memory_service(self.settings, self.db.sessionmaker)
+        self.memory: MemoryService = create_memory_service(
+            self.settings, self.db.sessionmaker, jobs_sessionmaker=self.db.jobs_sessionmaker
+        )
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

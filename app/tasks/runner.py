@@ -71,7 +71,7 @@ def backoff_seconds(base: float, retries: int) -> float:
 
 def job_engine(settings: Settings) -> AsyncEngine:
     """An engine for one job run: no pool to outlive the run's event loop."""
-    url = settings.DATABASE_URL
+    url = settings.JOBS_DATABASE_URL or settings.DATABASE_URL  # the jobs role: every row
     sqlite_path = ensure_sqlite_dir(url)
     engine = create_async_engine(
         url,

@@ -71,7 +71,7 @@ class ExpectedUsage:
 
 
 async def usage_rows(api: Api, day: dt.date) -> list[Row]:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         rows = (
             (await session.execute(select(UsageDaily).where(UsageDaily.day == day))).scalars().all()
         )

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def ledger_charges(api: Api, day: dt.date) -> int:
     start = dt.datetime(day.year, day.month, day.day, tzinfo=UTC)
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         total = await session.scalar(
             select(func.coalesce(func.sum(LedgerEntry.amount_micro), 0)).where(
                 LedgerEntry.kind == "chat_charge",
@@ -58,7 +58,7 @@ async def test_usage_by_day_tier_and_character(api: Api, no_chat_rate_limit: Non
     await api.set_tier(bob, "vip")  # upgraded mid-day: his next message is a VIP one
     await expected.chat(api, bob, "vip", mira)
 
-    result = await aggregate_usage(api.app.state.db.sessionmaker, days=[before, day])
+    result = await aggregate_usage(api.app.state.db.jobs_sessionmaker, days=[before, day])
     assert await usage_rows(api, before) == expected.rows(before)
     assert await usage_rows(api, day) == expected.rows(day)
     assert result == AggregateResult(
@@ -100,7 +100,7 @@ async def test_a_turn_across_midnight_counts_its_reply_the_next_day_at_its_bille
     )
     assert settled.settled.charged_micro == 444 * 70
 
-    await aggregate_usage(api.app.state.db.sessionmaker, days=[day, next_day])
+    await aggregate_usage(api.app.state.db.jobs_sessionmaker, days=[day, next_day])
     assert await usage_rows(api, day) == [("premium", "kai", 1, 0, 0, 0, 1)]
     assert await usage_rows(api, next_day) == [("premium", "kai", 0, 321, 123, 444 * 70, 0)]
 
@@ -115,7 +115,7 @@ async def test_runs_again_and_together_give_the_same_rows_and_follow_changes(
     luna, mira = await api.new_session(user, "luna"), await api.new_session(user, "mira")
     await expected.chat(api, user, "free", luna)
     await expected.chat(api, user, "free", mira)
-    sm = api.app.state.db.sessionmaker
+    sm = api.app.state.db.jobs_sessionmaker
 
     first = await aggregate_usage(sm, days=[day])
     assert await usage_rows(api, day) == expected.rows(day)
@@ -144,11 +144,11 @@ async def test_a_message_without_its_hold_counts_at_the_users_current_tier(
     user = await api.new_user(tier="premium")
     session = await api.new_session(user, "luna")
     body = await ExpectedUsage().chat(api, user, "premium", session)
-    async with api.app.state.db.sessionmaker() as s:
+    async with api.app.state.db.jobs_sessionmaker() as s:
         await s.execute(delete(CreditHold).where(CreditHold.user_id == user.id))
         await s.commit()
     await api.set_tier(user, "vip")
-    await aggregate_usage(api.app.state.db.sessionmaker, days=[day])
+    await aggregate_usage(api.app.state.db.jobs_sessionmaker, days=[day])
     tally = Tally(
         messages=1,
         prompt=body["usage"]["prompt_tokens"],
@@ -164,7 +164,7 @@ async def test_the_hourly_run_covers_yesterday_and_today_by_the_apps_clock(api: 
     now = dt.datetime(2032, 3, 1, 0, 5, tzinfo=UTC)
     assert default_days(now) == [dt.date(2032, 2, 29), dt.date(2032, 3, 1)]
     move_clock_to(now)
-    result = await aggregate_usage(api.app.state.db.sessionmaker)
+    result = await aggregate_usage(api.app.state.db.jobs_sessionmaker)
     assert result.days == ["2032-02-29", "2032-03-01"]
 
 

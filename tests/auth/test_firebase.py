@@ -53,7 +53,7 @@ def error_code(r: httpx.Response) -> str:
 
 async def rows_for(app: FastAPI, firebase_uid: str) -> tuple[int, int, list[tuple[str, int]]]:
     """(users, wallets, ledger rows) held for one Firebase identity."""
-    async with app.state.db.sessionmaker() as session:
+    async with app.state.db.jobs_sessionmaker() as session:
         ids = (
             (await session.execute(select(User.id).where(User.firebase_uid == firebase_uid)))
             .scalars()

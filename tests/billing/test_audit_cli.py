@@ -91,7 +91,7 @@ async def test_audit_passes_on_consistent_wallets_and_names_the_offenders(
     assert (code, report) == (0, {"ok": True, "offenders": []})
 
     # Money that appeared without a ledger row, and a held amount without a hold.
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         await session.execute(
             update(UserWallet)
             .where(UserWallet.user_id == users[0].id)
@@ -114,7 +114,7 @@ async def test_the_database_itself_refuses_negative_buckets_and_overdrafts(api: 
     user = await api.new_user()
 
     async def write(values: dict[str, int]) -> None:
-        async with api.app.state.db.sessionmaker() as session:
+        async with api.app.state.db.jobs_sessionmaker() as session:
             await session.execute(
                 update(UserWallet).where(UserWallet.user_id == user.id).values(**values)
             )

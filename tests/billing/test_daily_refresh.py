@@ -25,7 +25,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 async def refreshes(api: Api, user: TestUser) -> list[tuple[str, str | None, int]]:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         rows = (
             (
                 await session.execute(
@@ -57,8 +57,8 @@ async def test_a_user_active_across_midnight_gets_exactly_one_refresh(api: Api) 
     assert r.status_code == 200, r.text
     # The job comes (twice, and alongside requests): nothing more for this user.
     results = await asyncio.gather(
-        refresh_daily_allowances(api.app.state.db.sessionmaker),
-        refresh_daily_allowances(api.app.state.db.sessionmaker, batch_size=2),
+        refresh_daily_allowances(api.app.state.db.jobs_sessionmaker),
+        refresh_daily_allowances(api.app.state.db.jobs_sessionmaker, batch_size=2),
         api.client.get("/api/v1/wallet/balance", headers=user.headers),
         api.chat(user, session["id"], "just after midnight"),
     )
@@ -75,7 +75,7 @@ async def test_the_midnight_job_and_lazy_refreshes_together_grant_once(api: Api)
     move_clock_to(dt.datetime(2027, 6, 9, 12, 0, tzinfo=dt.UTC))
     users = [await api.new_user(tier=t) for t in ("free", "premium", "vip", "free", "premium")]
     move_clock_to(dt.datetime(2027, 6, 10, 0, 0, 0, tzinfo=dt.UTC))
-    sm = api.app.state.db.sessionmaker
+    sm = api.app.state.db.jobs_sessionmaker
     await asyncio.gather(
         refresh_daily_allowances(sm, batch_size=2),
         refresh_daily_allowances(sm, batch_size=3),
@@ -98,7 +98,7 @@ async def test_the_job_refreshes_users_who_did_not_come_back(api: Api) -> None:
     for u in users:
         await api.set_balance(u, daily=3 * MICRO, purchased=MICRO)
     move_clock_to(dt.datetime(2027, 7, 2, 0, 0, 1, tzinfo=dt.UTC))
-    await refresh_daily_allowances(api.app.state.db.sessionmaker, batch_size=3)
+    await refresh_daily_allowances(api.app.state.db.jobs_sessionmaker, batch_size=3)
     for u in users:
         wallet = await api.assert_ledger_matches(u)
         assert (wallet.daily_micro, wallet.purchased_micro) == (10 * MICRO, MICRO)
@@ -112,7 +112,7 @@ async def test_the_job_refreshes_users_who_did_not_come_back(api: Api) -> None:
     r = await api.client.get("/api/v1/wallet/balance", headers=users[0].headers)
     assert r.status_code == 200
     assert r.json()["daily"] == "10.000000"
-    await refresh_daily_allowances(api.app.state.db.sessionmaker)
+    await refresh_daily_allowances(api.app.state.db.jobs_sessionmaker)
     assert len(await refreshes(api, users[0])) == 3
 
 
@@ -121,7 +121,7 @@ async def test_daily_credits_reserved_by_open_holds_survive_midnight(api: Api) -
     user = await api.new_user()
     await api.set_balance(user, daily=30 * MICRO, purchased=2 * MICRO)
     # A large hold placed before midnight (as the hot path does: wallet and hold together).
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         wallet = (
             await session.execute(select(UserWallet).where(UserWallet.user_id == user.id))
         ).scalar_one()
@@ -139,7 +139,7 @@ async def test_daily_credits_reserved_by_open_holds_survive_midnight(api: Api) -
         )
         await session.commit()
     move_clock_to(dt.datetime(2027, 8, 21, 0, 0, 1, tzinfo=dt.UTC))
-    await refresh_daily_allowances(api.app.state.db.sessionmaker)
+    await refresh_daily_allowances(api.app.state.db.jobs_sessionmaker)
     wallet = await api.assert_ledger_matches(user)
     # 27 held = 2 purchased + 10 new allowance + 15 of yesterday's daily kept; 15 expire.
     assert (wallet.daily_micro, wallet.purchased_micro, wallet.held_micro) == (

@@ -43,12 +43,17 @@ from app.kit.ids import uuid7
 from app.llm.base import Usage
 from app.settings import Settings
 from tests.billing.conftest import prepare
+from tests.conftest import as_role
 from tests.helpers import Api
 
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {"AUTH_RATE_LIMIT_PER_MINUTE": 0}
+
+
+def superuser_dsn(settings: Settings) -> str:
+    return asyncpg_dsn(as_role(settings.DATABASE_URL, "postgres"))
 
 
 async def wait_until_blocked(observer: asyncpg.Connection, query_fragment: str) -> None:
@@ -73,9 +78,9 @@ async def test_a_refusal_under_contention_reports_the_balance_that_was_not_enoug
     user = await api.new_user(tier="vip")
     await api.set_balance(user, purchased=1 * MICRO)
     hot = api.app.state.chat.hot
-    dsn = asyncpg_dsn(settings.DATABASE_URL)
+    dsn = asyncpg_dsn(settings.JOBS_DATABASE_URL or settings.DATABASE_URL)
     other = await asyncpg.connect(dsn)
-    observer = await asyncpg.connect(dsn)
+    observer = await asyncpg.connect(superuser_dsn(settings))  # sees every backend's query
     other_hold = uuid7()
     now = utcnow()
     try:
@@ -108,13 +113,13 @@ async def test_a_refusal_under_contention_reports_the_balance_that_was_not_enoug
                 )
             )
         )
-        await wait_until_blocked(observer, "UPDATE user_wallet SET held_micro = held_micro +")
+        await wait_until_blocked(observer, "chat_place_hold")
         await tx.commit()
         short = await placing
         assert short is not None  # refused, rightly: 0.1 credits were left
         assert short == 100_000, f"the 402 says {short} micro-credits were available"
     finally:
-        await hot.release_hold(other_hold, utcnow())
+        await hot.release_hold(other_hold, user.id, utcnow())
         await other.close()
         await observer.close()
     await api.assert_ledger_matches(user)
@@ -128,9 +133,9 @@ async def test_settle_takes_the_hold_lock_before_the_wallet_lock(
     user = await api.new_user(tier="vip")
     session = await api.new_session(user)
     turn = await prepare(api, user, session["id"])
-    dsn = asyncpg_dsn(settings.DATABASE_URL)
+    dsn = asyncpg_dsn(settings.JOBS_DATABASE_URL or settings.DATABASE_URL)
     releaser = await asyncpg.connect(dsn)
-    observer = await asyncpg.connect(dsn)
+    observer = await asyncpg.connect(superuser_dsn(settings))  # sees every backend's query
     try:
         # Another transaction takes the locks in release_hold's order: first the hold ...
         tx = releaser.transaction()
@@ -146,7 +151,7 @@ async def test_settle_takes_the_hold_lock_before_the_wallet_lock(
                 status="complete",
             )
         )
-        await wait_until_blocked(observer, "credit_holds")
+        await wait_until_blocked(observer, "chat_settle")
         # ... then the wallet: free if settle waits for the hold before touching the wallet.
         try:
             await releaser.execute(

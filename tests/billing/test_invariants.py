@@ -117,7 +117,7 @@ def machine_for(api: Api, llm: FakeOpenAI, loop: asyncio.AbstractEventLoop) -> t
     def run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=120)
 
-    sm = api.app.state.db.sessionmaker
+    sm = api.app.state.db.jobs_sessionmaker
     chat_service = api.app.state.chat
 
     class CreditsMachine(RuleBasedStateMachine):

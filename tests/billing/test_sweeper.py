@@ -26,7 +26,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 async def hold_row(api: Api, hold_id: uuid.UUID) -> CreditHold:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         row = (
             await session.execute(select(CreditHold).where(CreditHold.id == hold_id))
         ).scalar_one()
@@ -45,7 +45,7 @@ async def test_a_crashed_hold_is_released_once_even_by_racing_sweepers(
     assert (await api.wallet(user)).held_micro == crashed_hold.amount_micro
 
     # Not yet past its deadline: the sweeper leaves it alone.
-    sm = api.app.state.db.sessionmaker
+    sm = api.app.state.db.jobs_sessionmaker
     await sweep_expired_holds(sm)
     assert (await hold_row(api, crashed.hold_id)).status == "open"
 
@@ -65,7 +65,7 @@ async def test_a_crashed_hold_is_released_once_even_by_racing_sweepers(
     # Sweeping again finds nothing of this user's.
     await sweep_expired_holds(sm)
     assert (await api.wallet(user)).held_micro == live_hold.amount_micro
-    await api.app.state.chat.release(live.hold_id)
+    await api.app.state.chat.release(live)
     assert (await api.wallet(user)).held_micro == 0
 
 
@@ -78,7 +78,7 @@ async def test_a_late_settle_after_the_sweep_charges_only_what_is_left(
     turn = await prepare(api, user, session["id"], "A slow reply")
     hold = await hold_row(api, turn.hold_id)
     move_clock_to(hold.expires_at + dt.timedelta(seconds=1))
-    await sweep_expired_holds(api.app.state.db.sessionmaker)
+    await sweep_expired_holds(api.app.state.db.jobs_sessionmaker)
     assert (await api.wallet(user)).held_micro == 0
     # The released credits were spent elsewhere: only 0.002 credits are left.
     await api.set_balance(user, purchased=2_000)

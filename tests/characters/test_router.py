@@ -32,7 +32,7 @@ async def test_one_character_and_unknown_one(api: Api) -> None:
 
 
 async def test_seed_is_idempotent(api: Api) -> None:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         assert await seed_characters(session) == []  # the harness already seeded
         await session.commit()
 

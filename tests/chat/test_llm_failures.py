@@ -35,7 +35,7 @@ def settings_overrides(llm_server: FakeOpenAI) -> dict[str, Any]:
 
 
 async def ledger_rows(api: Api, user: TestUser) -> list[tuple[str, int]]:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         rows = (
             await session.execute(
                 select(LedgerEntry)

@@ -66,7 +66,7 @@ async def test_history_is_sent_back_to_the_model(api: Api) -> None:
         text="Who is my sister?",
         max_tokens=None,
     )
-    await api.app.state.chat.release(turn.hold_id)
+    await api.app.state.chat.release(turn)
     contents = [m["content"] for m in turn.plan.messages]
     assert turn.plan.messages[0]["role"] == "system"
     assert "Name: Luna Vale" in contents[0]

@@ -47,7 +47,7 @@ async def stream_chat(
 
 
 async def assistant_message(api: Api, message_id: str) -> ChatMessage:
-    async with api.app.state.db.sessionmaker() as s:
+    async with api.app.state.db.jobs_sessionmaker() as s:
         row = await s.get(ChatMessage, uuid.UUID(message_id))
         assert row is not None
         return row
@@ -146,7 +146,7 @@ async def test_client_disconnect_mid_stream_charges_only_what_was_generated(
         message_id = uuid.UUID(start["message_id"])
         row = None
         for _ in range(200):
-            async with api.app.state.db.sessionmaker() as s:
+            async with api.app.state.db.jobs_sessionmaker() as s:
                 row = await s.get(ChatMessage, message_id)
             if row is not None:
                 break
@@ -162,7 +162,7 @@ async def test_client_disconnect_mid_stream_charges_only_what_was_generated(
     assert row.credits_micro == (prompt + max(len(generated), approx(row.content))) * 100
     wallet = await api.assert_ledger_matches(user)
     assert wallet.held_micro == 0
-    async with api.app.state.db.sessionmaker() as s:
+    async with api.app.state.db.jobs_sessionmaker() as s:
         holds = (
             (await s.execute(select(CreditHold).where(CreditHold.user_id == user.id)))
             .scalars()

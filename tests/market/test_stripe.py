@@ -29,14 +29,14 @@ def settings_overrides(stripe_settings: dict[str, Any]) -> dict[str, Any]:
 
 
 async def payment_row(api: Api, payment_id: str) -> PaymentTransaction:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         row = await session.get(PaymentTransaction, uuid.UUID(payment_id))
         assert row is not None
         return row
 
 
 async def stored_events(api: Api, event_id: str) -> int:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         count = await session.scalar(
             select(func.count()).select_from(WebhookEvent).where(WebhookEvent.event_id == event_id)
         )
@@ -198,7 +198,7 @@ async def test_a_subscription_is_granted_once_whatever_the_event_order_and_renew
         assert r.status_code == 200
     wallet = await api.assert_ledger_matches(user)
     assert wallet.bonus_micro == before.bonus_micro + 2000 * MICRO
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         row = await session.get(User, user.id)
         assert row is not None
     new_end = stripe_server.subscriptions[sub_id]["items"]["data"][0]["current_period_end"]

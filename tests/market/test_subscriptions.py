@@ -28,7 +28,7 @@ def move_clock_to(when: dt.datetime) -> None:
 
 
 async def user_row(api: Api, user: TestUser) -> User:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         row = await session.get(User, user.id)
         assert row is not None
         return row
@@ -108,7 +108,7 @@ async def test_concurrent_subscribes_with_different_keys_make_one_subscription(a
     assert sorted(r.status_code for r in responses) == [201] + [409] * 5
     wallet = await api.assert_ledger_matches(user)
     assert wallet.bonus_micro == 200 * MICRO
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         subs = (
             (await session.execute(select(Subscription).where(Subscription.user_id == user.id)))
             .scalars()
@@ -130,7 +130,9 @@ async def test_the_tier_ends_with_the_period_lazily_and_by_the_job(api: Api) -> 
     move_clock_to(end - dt.timedelta(seconds=5))
     r = await api.client.get("/api/v1/wallet/balance", headers=user.headers)
     assert r.json()["tier"] == "premium"
-    await expire_subscriptions(api.app.state.db.sessionmaker)  # (other tests' users share the DB)
+    await expire_subscriptions(
+        api.app.state.db.jobs_sessionmaker
+    )  # (other tests' users share the DB)
     assert (await user_row(api, user)).tier == "premium"
 
     move_clock_to(end + dt.timedelta(seconds=1))
@@ -143,16 +145,16 @@ async def test_the_tier_ends_with_the_period_lazily_and_by_the_job(api: Api) -> 
     assert r.json()["tier_expires_at"] is None
     assert (await user_row(api, user)).tier == "premium"  # not written yet
 
-    assert await expire_subscriptions(api.app.state.db.sessionmaker) >= 1
+    assert await expire_subscriptions(api.app.state.db.jobs_sessionmaker) >= 1
     row = await user_row(api, user)
     assert (row.tier, row.tier_expires_at) == ("free", None)
     r = await api.client.get("/api/v1/market/subscription", headers=user.headers)
     assert r.json()["subscription"]["status"] == "expired"
-    assert await expire_subscriptions(api.app.state.db.sessionmaker) == 0  # nothing left to do
+    assert await expire_subscriptions(api.app.state.db.jobs_sessionmaker) == 0  # nothing left to do
 
     # The bonus stays; the next daily refresh is the free allowance again.
     move_clock_to(dt.datetime(2027, 4, 11, 0, 0, 1, tzinfo=dt.UTC))
-    await refresh_daily_allowances(api.app.state.db.sessionmaker)
+    await refresh_daily_allowances(api.app.state.db.jobs_sessionmaker)
     wallet = await api.assert_ledger_matches(user)
     assert wallet.daily_micro == 10 * MICRO
     assert wallet.bonus_micro == 200 * MICRO

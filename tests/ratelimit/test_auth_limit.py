@@ -38,7 +38,7 @@ def _token(api: Api, email: str) -> str:
 
 
 async def _user_exists(api: Api, email: str) -> bool:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         found = await session.execute(select(User.id).where(User.email == email))
         return found.first() is not None
 

@@ -223,6 +223,8 @@ async def test_characters_a_skin_lists_but_the_catalogue_lacks_are_a_warning(
     assert any("skin web lists characters" in m and "ghost" in m for m in started)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="app.skins.service"):
-        missing = await check_skin_characters(api.app.state.skins, api.app.state.db.sessionmaker)
+        missing = await check_skin_characters(
+            api.app.state.skins, api.app.state.db.jobs_sessionmaker
+        )
     assert missing == {"web": ["ghost"]}
     assert len(caplog.records) == 1

@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("worker")]
 
 
 async def scalar(api: Api, stmt: Any) -> Any:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         return await session.scalar(stmt)
 
 
@@ -103,7 +103,7 @@ async def crashed_turn(api: Api) -> tuple[TestUser, CreditHold]:
 
 
 async def hold_row(api: Api, hold_id: uuid.UUID) -> CreditHold:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         row = await session.get(CreditHold, hold_id)
         assert row is not None
         return row
@@ -154,7 +154,7 @@ async def subscribe(api: Api) -> tuple[TestUser, dt.datetime]:
 
 
 async def tier_and_subscription(api: Api, user: TestUser) -> tuple[str, str]:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         row = await session.get(User, user.id)
         assert row is not None
         sub = await session.scalar(

@@ -42,7 +42,7 @@ async def test_an_app_made_by_create_app_runs_no_jobs_unless_asked(app: Any) -> 
 
 
 async def daily_refresh_rows(api: Api, day: dt.date) -> int:
-    async with api.app.state.db.sessionmaker() as session:
+    async with api.app.state.db.jobs_sessionmaker() as session:
         return int(
             await session.scalar(
                 select(func.count()).where(
@@ -59,7 +59,7 @@ async def test_a_job_runs_when_its_time_comes_by_the_apps_clock(api: Api) -> Non
     await api.set_balance(user, daily=MICRO)
     refresh, sweep = JOBS["billing.refresh_daily"], JOBS["billing.sweep_holds"]
     scheduler = InProcessScheduler(
-        api.app.state.db.sessionmaker, api.app.state.settings, jobs=[refresh, sweep]
+        api.app.state.db.jobs_sessionmaker, api.app.state.settings, jobs=[refresh, sweep]
     )
     assert await scheduler.run_due() == []  # nothing is due yet
     assert scheduler.next_due == {
@@ -96,7 +96,7 @@ async def test_a_failing_job_does_not_stop_the_others(api: Api) -> None:
     sweep = JOBS["billing.sweep_holds"]
     move_clock_to(dt.datetime(2031, 2, 1, 8, 0, 30, tzinfo=UTC))
     scheduler = InProcessScheduler(
-        api.app.state.db.sessionmaker, api.app.state.settings, jobs=[failing, sweep]
+        api.app.state.db.jobs_sessionmaker, api.app.state.settings, jobs=[failing, sweep]
     )
     await scheduler.run_due()
     errors, sweeps = job_runs("test.broken", "error"), job_runs(sweep.name, "ok")
@@ -119,7 +119,7 @@ async def test_the_app_alone_releases_a_dead_processs_hold(
     await api.set_balance(user, purchased=20 * MICRO)
     session = await api.new_session(user)
     turn = await prepare(api, user, session["id"], "Nobody will ever answer this")
-    async with api.app.state.db.sessionmaker() as s:
+    async with api.app.state.db.jobs_sessionmaker() as s:
         hold = await s.get(CreditHold, turn.hold_id)
     assert hold is not None and hold.status == "open"
 
@@ -127,7 +127,7 @@ async def test_the_app_alone_releases_a_dead_processs_hold(
     deadline = asyncio.get_running_loop().time() + 30  # the scheduler wakes every second
     while (await api.wallet(user)).held_micro and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.05)
-    async with api.app.state.db.sessionmaker() as s:
+    async with api.app.state.db.jobs_sessionmaker() as s:
         swept = await s.get(CreditHold, turn.hold_id)
     assert swept is not None and swept.status == "expired"
     wallet = await api.assert_ledger_matches(user)
