@@ -159,7 +159,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_exception_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(SkinMiddleware, registry=skins)  # X-App-Id and CORS per skin
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        log_requests=settings.REQUEST_LOG,
+        metrics=settings.HTTP_METRICS,
+    )
 
     app.include_router(health_router)
     app.include_router(auth_router)

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     APP_ENV: Environment = Environment.development
     LOG_LEVEL: str = "INFO"
     LOG_JSON: bool = True
+    # One JSON line per request and the HTTP latency metrics: on in every real deployment; the
+    # switches exist to measure what they cost (docs/PERFORMANCE.md).
+    REQUEST_LOG: bool = True
+    HTTP_METRICS: bool = True
 
     # --- storage ---
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/companion.db"

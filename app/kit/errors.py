@@ -6,9 +6,14 @@ one handler renders them all as {"error": {"code", "message", "details"}}.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
+
+# Headers that every response of the current request should carry, errors included (the chat
+# path's X-RateLimit-* once the limiter has decided): the error handler adds them.
+request_headers: ContextVar[dict[str, str] | None] = ContextVar("request_headers", default=None)
 
 
 class AppError(Exception):

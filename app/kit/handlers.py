@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.kit.errors import AppError
+from app.kit.errors import AppError, request_headers
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +40,12 @@ async def app_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     if exc.status_code >= 500:
         log.warning("request failed", extra={"code": exc.code, "status": exc.status_code})
+    pending = request_headers.get()
+    headers = {**pending, **(exc.headers() or {})} if pending is not None else exc.headers()
     return JSONResponse(
         _body(exc.code, exc.detail_message, exc.details),
         status_code=exc.status_code,
-        headers=exc.headers(),
+        headers=headers,
     )
 
 

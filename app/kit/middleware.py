@@ -38,8 +38,10 @@ def _series(method: str, route: str, status: str) -> tuple[Any, Any]:
 class RequestContextMiddleware:
     """Request id (from X-Request-ID or new), echoed in the response; one log line per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, log_requests: bool = True, metrics: bool = True) -> None:
         self.app = app
+        self.log_requests = log_requests  # REQUEST_LOG (off only to measure what it costs)
+        self.metrics = metrics  # HTTP_METRICS (likewise)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,20 +76,22 @@ class RequestContextMiddleware:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
             status = str(status_code)
-            counter, histogram = _series(method, route, status)
-            counter.inc()
-            histogram.observe(elapsed)
+            if self.metrics:
+                counter, histogram = _series(method, route, status)
+                counter.inc()
+                histogram.observe(elapsed)
             principal = scope.get("state", {}).get("principal")
-            log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status_code,
-                    "latency_ms": round(elapsed * 1000, 3),
-                    "user": user_hash(principal.user_id) if principal is not None else None,
-                },
-            )
+            if self.log_requests:
+                log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": route,
+                        "status": status_code,
+                        "latency_ms": round(elapsed * 1000, 3),
+                        "user": user_hash(principal.user_id) if principal is not None else None,
+                    },
+                )
             request_id_var.reset(token)
 
 

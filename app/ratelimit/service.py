@@ -14,7 +14,8 @@ from __future__ import annotations
 import uuid
 
 from app.billing.tiers import TIERS
-from app.ratelimit.errors import RateLimited
+from app.kit.errors import request_headers
+from app.ratelimit.errors import RateLimited, rate_limit_headers
 from app.ratelimit.gcra import Decision
 from app.ratelimit.limiter import RateLimiter
 from app.ratelimit.metrics import REFUSALS
@@ -48,6 +49,9 @@ async def check_chat(limiter: RateLimiter, user_id: uuid.UUID | str, tier: str) 
     The limit is read on every call, so a tier change takes effect on the next request; the
     bucket keeps its count of recent requests across the change (5 used of free's 5 are 5 of
     premium's 30). Raises RateLimited; a refused request is not counted."""
-    return await check(
+    decision = await check(
         limiter, chat_key(user_id), limit=TIERS[tier].requests_per_minute, scope="chat", tier=tier
     )
+    # Whatever this request answers from now on (a 402, a 422 ...) carries the limit headers.
+    request_headers.set(rate_limit_headers(decision))
+    return decision

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -185,3 +186,16 @@ async def test_check_chat_applies_the_tier_limit(limiter: RateLimiter) -> None:
     assert (upgraded.limit, upgraded.remaining) == (30, 24)
     # another user is untouched
     assert (await check_chat(limiter, uuid.uuid4(), "free")).remaining == 4
+
+
+async def test_chat_errors_after_the_limiter_carry_the_headers_too(api: Any) -> None:
+    """A 402 (or any error once the limiter has counted the request) still tells the client
+    where it stands with its limit."""
+    user = await api.new_user()
+    session = await api.new_session(user)
+    await api.set_balance(user)  # nothing left
+    r = await api.chat(user, session["id"], "Hello?")
+    assert r.status_code == 402
+    assert r.headers["X-RateLimit-Limit"] == "5"
+    assert r.headers["X-RateLimit-Remaining"] == "4"
+    assert int(r.headers["X-RateLimit-Reset"]) >= 1
