@@ -20,6 +20,10 @@ class CharacterRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def list_all(self) -> Sequence[CharacterConfig]:
+        """Every character, active or not (a session may outlive its character's listing)."""
+        return (await self.session.execute(select(CharacterConfig))).scalars().all()
+
     async def get(self, character_id: str) -> CharacterConfig | None:
         return await self.session.get(CharacterConfig, character_id)
 

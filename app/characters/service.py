@@ -50,6 +50,7 @@ class CharacterService:
         self._sessionmaker = sessionmaker
         self._ttl = ttl
         self._prompts: dict[str, tuple[float, CharacterPrompt]] = {}
+        self._max_tokens: tuple[float, int] | None = None
 
     async def list(
         self, session: AsyncSession, *, skin: Skin = UNRESTRICTED
@@ -90,8 +91,23 @@ class CharacterService:
         self._prompts[character_id] = (now + self._ttl, prompt)
         return prompt
 
+    async def max_system_tokens(self) -> int:
+        """The largest system message of any character, in tokens: the chat path's hold is
+        placed before it knows the session's character, so it reserves for the largest."""
+        now = time.monotonic()
+        if self._max_tokens is not None and self._max_tokens[0] > now:
+            return self._max_tokens[1]
+        async with self._sessionmaker() as session:
+            characters = await CharacterRepository(session).list_all()
+        largest = max(
+            (estimate_message_tokens(render_system_message(c)) for c in characters), default=0
+        )
+        self._max_tokens = (now + self._ttl, largest)
+        return largest
+
     def invalidate(self) -> None:
         self._prompts.clear()
+        self._max_tokens = None
 
 
 async def upsert_character(session: AsyncSession, data: CharacterIn) -> bool:

@@ -1,15 +1,18 @@
-"""The chat hot path's storage: four statements per message, each one round trip.
+"""The chat hot path's storage: two statements per message, each one round trip.
 
-1. load_context: user tier, wallet day, session, last N messages (one SELECT);
-2. place_hold: reserve the worst case, only if the balance covers it (conditional UPDATE);
-3. settle: charge exact usage by bucket order, close the hold, store both messages, write the
-   ledger row, bump the session (one statement, one transaction);
-4. release_hold: give a hold back when the model failed before any token.
+1. begin_turn: the user's tier, the wallet's day, the session and its last N messages, and the
+   hold for the turn's worst case, placed only if the balance covers it (a conditional UPDATE).
+   Its two halves, load_context and place_hold, also stand alone: the first message of a UTC
+   day refreshes the daily allowance between them.
+2. settle: charge the exact usage by bucket order, close the hold, store both messages, write
+   the ledger row, bump the session (one statement, one transaction).
+   (release_hold gives a hold back when the model failed before any token or the turn was
+   refused after the hold: rate limit, moderation of the reply.)
 
-Two implementations with one contract: PostgresHotPath speaks asyncpg with one CTE statement per
-step (~0.2 ms of CPU each, against ~2 ms for the same work on the ORM: ../shared/DESIGN.md);
-PortableHotPath runs the same steps as SQLAlchemy Core statements in one transaction (SQLite,
-the embedded default). The test suite runs both against the same assertions.
+Two implementations with one contract: PostgresHotPath calls PL/pgSQL functions over asyncpg
+(migrations 0006 and 0007: ~0.1-0.2 ms of CPU per call, against ~2 ms for the same work on the
+ORM: ../shared/DESIGN.md); PortableHotPath runs the same steps as SQLAlchemy Core statements
+(SQLite, the embedded default). The test suite runs both against the same assertions.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ import orjson
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.billing.tiers import effective_tier
 from app.chat.prompt import HistoryRow
 from app.kit.ids import uuid7
+from app.llm.tokens import MESSAGE_OVERHEAD_TOKENS
 from app.models import ChatMessage, ChatSession, CreditHold, LedgerEntry, User, UserWallet
 
 
@@ -37,6 +42,50 @@ class ChatContext:
     character_id: str
     session_status: str
     history: list[HistoryRow]  # newest first
+
+
+@dataclass(slots=True)
+class TurnRequest:
+    """The first statement of a turn: read the context and place the hold for its worst case."""
+
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    history_limit: int
+    hold_id: uuid.UUID
+    base_tokens: int  # system prompt (the largest of any character) + the message + framing
+    memory_tokens: int  # what memory may add (premium/vip only)
+    max_out: int
+    context_tokens: int
+    rates: dict[str, int]  # micro-credits per token by tier
+    today: dt.date
+    now: dt.datetime
+    expires_at: dt.datetime
+
+
+@dataclass(slots=True)
+class TurnStart:
+    context: ChatContext
+    tier: str  # effective (a lapsed paid tier is free)
+    rate: int
+    hold_micro: int
+    placed: bool  # False: not enough credits (see available), or a stale day (refresh first)
+    available: int | None
+
+
+def hold_tokens(
+    *,
+    base_tokens: int,
+    history: list[HistoryRow],
+    memory_tokens: int,
+    tier: str,
+    max_out: int,
+    context_tokens: int,
+) -> int:
+    """The worst case of a turn in tokens: all the prompt could hold, capped at the context
+    window, plus the longest reply. (chat_begin_turn computes the same in SQL.)"""
+    history_tokens = sum((tokens or 0) + MESSAGE_OVERHEAD_TOKENS for _, _, tokens in history)
+    prompt = base_tokens + history_tokens + (0 if tier == "free" else memory_tokens)
+    return min(context_tokens - max_out, prompt) + max_out
 
 
 @dataclass(slots=True)
@@ -84,6 +133,11 @@ class SettleResult:
 
 
 class HotPathRepository(Protocol):
+    async def begin_turn(self, req: TurnRequest) -> TurnStart | None:
+        """The context and, when the wallet's day is current and the balance covers it, the
+        hold; None when the session is not the user's."""
+        ...
+
     async def load_context(
         self, user_id: uuid.UUID, session_id: uuid.UUID, history_limit: int
     ) -> ChatContext | None: ...
@@ -118,6 +172,9 @@ def split_charge(charge: int, daily: int, bonus: int, purchased: int) -> tuple[i
 # `app.user_id` that row-level security checks, then runs one statement, so the user setting
 # costs no extra round trip. The functions' SQL is the same CTE logic as PortableHotPath below.
 
+_PG_BEGIN_TURN = (
+    "SELECT * FROM chat_begin_turn($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+)
 _PG_LOAD_CONTEXT = "SELECT * FROM chat_load_context($1, $2, $3)"
 _PG_PLACE_HOLD = "SELECT chat_place_hold($1, $2, $3, $4, $5, $6, $7, $8)"
 # Only when a hold is refused: a fresh statement sees the balance as it is now (the refused
@@ -133,6 +190,37 @@ _PG_RELEASE = "SELECT chat_release_hold($1, $2, $3)"
 class PostgresHotPath:
     def __init__(self, pool: Any) -> None:
         self._pool = pool  # asyncpg.Pool
+
+    async def begin_turn(self, req: TurnRequest) -> TurnStart | None:
+        row = await self._pool.fetchrow(
+            _PG_BEGIN_TURN,
+            req.session_id,
+            req.user_id,
+            req.history_limit,
+            req.hold_id,
+            req.base_tokens,
+            req.memory_tokens,
+            req.max_out,
+            req.context_tokens,
+            req.rates["free"],
+            req.rates["premium"],
+            req.rates["vip"],
+            req.today,
+            req.now,
+            req.expires_at,
+        )
+        if row is None:
+            return None
+        context = ChatContext(
+            tier=row[0],
+            tier_expires_at=row[1],
+            is_active=row[2],
+            daily_date=row[3],
+            character_id=row[4],
+            session_status=row[5],
+            history=[tuple(m) for m in orjson.loads(row[6])],  # type: ignore[misc]
+        )
+        return TurnStart(context, row[7], row[8], row[9], row[10], row[11])
 
     async def load_context(
         self, user_id: uuid.UUID, session_id: uuid.UUID, history_limit: int
@@ -213,6 +301,37 @@ class PortableHotPath:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+
+    async def begin_turn(self, req: TurnRequest) -> TurnStart | None:
+        ctx = await self.load_context(req.user_id, req.session_id, req.history_limit)
+        if ctx is None:
+            return None
+        tier = effective_tier(ctx.tier, ctx.tier_expires_at, req.now)
+        rate = req.rates[tier]
+        amount = rate * hold_tokens(
+            base_tokens=req.base_tokens,
+            history=ctx.history,
+            memory_tokens=req.memory_tokens,
+            tier=tier,
+            max_out=req.max_out,
+            context_tokens=req.context_tokens,
+        )
+        placed, available = False, None
+        if ctx.is_active and ctx.daily_date == req.today:
+            available = await self.place_hold(
+                HoldRequest(
+                    hold_id=req.hold_id,
+                    user_id=req.user_id,
+                    session_id=req.session_id,
+                    tier=tier,
+                    rate_micro_per_token=rate,
+                    amount_micro=amount,
+                    now=req.now,
+                    expires_at=req.expires_at,
+                )
+            )
+            placed = available is None
+        return TurnStart(ctx, tier, rate, amount, placed, available)
 
     async def load_context(
         self, user_id: uuid.UUID, session_id: uuid.UUID, history_limit: int
@@ -432,6 +551,9 @@ __all__ = [
     "PostgresHotPath",
     "SettleRequest",
     "SettleResult",
+    "TurnRequest",
+    "TurnStart",
     "create_hot_path",
+    "hold_tokens",
     "split_charge",
 ]

@@ -33,6 +33,7 @@ from app.chat.hot_repository import (
     HotPathRepository,
     SettleRequest,
     SettleResult,
+    TurnRequest,
 )
 from app.chat.prompt import PromptPlan, build_prompt
 from app.chat.repository import ChatRepository
@@ -50,7 +51,7 @@ from app.kit.pagination import (
     encode_keyset,
 )
 from app.llm.base import LLMProvider, Usage
-from app.llm.tokens import estimate_tokens
+from app.llm.tokens import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, estimate_tokens
 from app.memory.service import MemoryService
 from app.models import CharacterConfig, ChatMessage, ChatSession, User
 from app.moderation import ContentBlocked, ModerationService
@@ -61,6 +62,7 @@ from app.skins.registry import UNRESTRICTED, Skin
 log = logging.getLogger(__name__)
 
 TIER_RANK = {"free": 0, "premium": 1, "vip": 2}
+RATES = {name: rules.micro_per_token for name, rules in TIERS.items()}
 
 
 def outcome_of(exc: BaseException) -> str:
@@ -255,72 +257,104 @@ class ChatService:
     async def prepare(
         self, principal: Principal, *, session_id: uuid.UUID, text: str, max_tokens: int | None
     ) -> PreparedTurn:
-        """Everything before the model call: context, prompt, and the hold (402 if unaffordable)."""
+        """Everything before the model call: checks, the hold (402 if unaffordable) and the
+        prompt. Two round trips on the common path: the rate limit (Redis) and begin_turn (the
+        context and the hold in one statement)."""
         s = self._settings
         now = utcnow()
+        user_id = principal.user_id
         # Everything below acts for this user (row-level security on the sessions that the
         # daily refresh, memory and moderation open).
-        current_user_id.set(principal.user_id)
-        ctx = await self.hot.load_context(principal.user_id, session_id, s.CHAT_HISTORY_MESSAGES)
-        if ctx is None:
-            raise SessionNotFound()
-        if not ctx.is_active:
-            raise AccountDisabled()
-        tier = effective_tier(ctx.tier, ctx.tier_expires_at, now)
-        # Per-tier requests per minute (the tier lives in the row just read); refused: 429,
-        # before anything is held or sent.
-        rate_limit = await check_chat(self.ratelimiter, principal.user_id, tier)
-        # Input moderation: a blocked message is refused (422) before any hold or model call.
-        await self.moderation.check_input(
-            user_id=principal.user_id, session_id=session_id, text=text
-        )
-        if ctx.daily_date != now.date():
-            await self._refresh_daily(principal.user_id, tier)
-        character = await self.characters.prompt(ctx.character_id)
-        if not tier_allows(tier, character.tier_required):
-            raise CharacterTierRequired(required=character.tier_required, tier=tier)
+        current_user_id.set(user_id)
+        # Input moderation first: a blocked message is refused (422) before anything is held,
+        # read or sent.
+        await self.moderation.check_input(user_id=user_id, session_id=session_id, text=text)
         out_tokens = min(max_tokens or s.CHAT_MAX_OUTPUT_TOKENS, s.CHAT_MAX_OUTPUT_TOKENS)
-        # Long-term memory (premium/vip; None for free at no cost): inside the prompt, so the
-        # hold below already covers its tokens.
-        memory = await self.memory.build_context(
-            user_id=principal.user_id,
-            tier=tier,
-            session_id=session_id,
-            character_id=ctx.character_id,
-            query=text,
-            recent_texts=[content for _, content, _ in ctx.history],
-            token_budget=s.MEMORY_TOKEN_BUDGET,
-        )
-        plan = self._plan(ctx, character, text, out_tokens, memory.text if memory else None)
-        rate = TIERS[tier].micro_per_token
-        # The worst case: every prompt token we estimated plus every token the reply may have.
-        hold_amount = (plan.estimated_tokens + out_tokens) * rate
+        user_tokens = estimate_tokens(text)
         hold_id = uuid7()
-        short = await self.hot.place_hold(
-            HoldRequest(
-                hold_id=hold_id,
-                user_id=principal.user_id,
+        expires_at = now + dt.timedelta(seconds=s.HOLD_TTL_SECONDS)
+        system_tokens = await self.characters.max_system_tokens()
+        start = await self.hot.begin_turn(
+            TurnRequest(
                 session_id=session_id,
-                tier=tier,
-                rate_micro_per_token=rate,
-                amount_micro=hold_amount,
+                user_id=user_id,
+                history_limit=s.CHAT_HISTORY_MESSAGES,
+                hold_id=hold_id,
+                base_tokens=system_tokens
+                + user_tokens
+                + MESSAGE_OVERHEAD_TOKENS
+                + REPLY_PRIMING_TOKENS,
+                memory_tokens=s.MEMORY_TOKEN_BUDGET + MESSAGE_OVERHEAD_TOKENS,
+                max_out=out_tokens,
+                context_tokens=s.CHAT_CONTEXT_TOKENS,
+                rates=RATES,
+                today=now.date(),
                 now=now,
-                expires_at=now + dt.timedelta(seconds=s.HOLD_TTL_SECONDS),
+                expires_at=expires_at,
             )
         )
-        if short is not None:
-            raise InsufficientCredits(needed_micro=hold_amount, available_micro=short)
+        if start is None:
+            raise SessionNotFound()
+        ctx, tier = start.context, start.tier
+        held = start.placed
+        try:
+            if not ctx.is_active:
+                raise AccountDisabled()
+            # Per-tier requests per minute (the tier lives in the row just read); refused: 429
+            # and the hold goes back: the request cost nothing.
+            rate_limit = await check_chat(self.ratelimiter, user_id, tier)
+            if not held:
+                short = start.available
+                if ctx.daily_date != now.date():
+                    # The first message of the UTC day: refresh the allowance, then hold.
+                    await self._refresh_daily(user_id, tier)
+                    short = await self.hot.place_hold(
+                        HoldRequest(
+                            hold_id=hold_id,
+                            user_id=user_id,
+                            session_id=session_id,
+                            tier=tier,
+                            rate_micro_per_token=start.rate,
+                            amount_micro=start.hold_micro,
+                            now=now,
+                            expires_at=expires_at,
+                        )
+                    )
+                    held = short is None
+                if not held:
+                    raise InsufficientCredits(
+                        needed_micro=start.hold_micro, available_micro=short or 0
+                    )
+            character = await self.characters.prompt(ctx.character_id)
+            if not tier_allows(tier, character.tier_required):
+                raise CharacterTierRequired(required=character.tier_required, tier=tier)
+            # Long-term memory (premium/vip; None for free at no cost): inside the prompt,
+            # within the budget the hold reserved for it.
+            memory = await self.memory.build_context(
+                user_id=user_id,
+                tier=tier,
+                session_id=session_id,
+                character_id=ctx.character_id,
+                query=text,
+                recent_texts=[content for _, content, _ in ctx.history],
+                token_budget=s.MEMORY_TOKEN_BUDGET,
+            )
+            plan = self._plan(ctx, character, text, out_tokens, memory.text if memory else None)
+        except BaseException:
+            if held:
+                await self._release(hold_id, user_id)
+            raise
         return PreparedTurn(
             principal=principal,
             session_id=session_id,
             tier=tier,
             text=text,
-            user_tokens=estimate_tokens(text),
+            user_tokens=user_tokens,
             user_created_at=now,
             plan=plan,
             max_tokens=out_tokens,
             hold_id=hold_id,
-            rate_micro_per_token=rate,
+            rate_micro_per_token=start.rate,
             user_message_id=uuid7(),
             assistant_message_id=uuid7(),
             rate_limit=rate_limit,
@@ -452,9 +486,11 @@ class ChatService:
     async def release(self, turn: PreparedTurn) -> None:
         """Give back a turn's hold (the model failed before any token, or the reply was
         withheld). Shielded; on failure the sweeper releases it at its deadline."""
-        hold_id = turn.hold_id
+        await self._release(turn.hold_id, turn.principal.user_id)
+
+    async def _release(self, hold_id: uuid.UUID, user_id: uuid.UUID) -> None:
         try:
-            await asyncio.shield(self.hot.release_hold(hold_id, turn.principal.user_id, utcnow()))
+            await asyncio.shield(self.hot.release_hold(hold_id, user_id, utcnow()))
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -149,3 +149,30 @@ async def test_unknown_character_is_404(api: Api) -> None:
     )
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "character_not_found"
+
+
+async def test_refusals_after_the_hold_give_it_back(api: Api) -> None:
+    """The first statement of a turn reads the context and places the hold together; a turn
+    refused after it (rate limit, a tier that lapsed) leaves nothing held and nothing charged."""
+    import datetime as dt
+
+    from app.kit.clock import utcnow
+
+    user = await api.new_user(tier="premium")
+    session = await api.new_session(user, "aria")  # a premium character
+    await api.set_tier(user, "premium", expires_at=utcnow() - dt.timedelta(seconds=1))
+    r = await api.chat(user, session["id"], "Still there?")
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "tier_required"
+    wallet = await api.assert_ledger_matches(user)
+    assert wallet.held_micro == 0
+    free = await api.new_user()
+    free_session = await api.new_session(free)
+    for _ in range(5):
+        assert (await api.chat(free, free_session["id"], "hi")).status_code == 200
+    before = await api.assert_ledger_matches(free)
+    r = await api.chat(free, free_session["id"], "one more")
+    assert r.status_code == 429
+    after = await api.assert_ledger_matches(free)
+    assert after.held_micro == 0
+    assert after.daily_micro == before.daily_micro
