@@ -183,7 +183,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _app_from_env() -> FastAPI:
     settings = get_settings()
-    configure_logging(settings.LOG_LEVEL, settings.LOG_JSON)
+    configure_logging(settings.LOG_LEVEL, settings.LOG_JSON, settings.LOG_FLUSH_SECONDS)
     return create_app(settings.for_serving())  # for_serving: in-process jobs without Redis
 
 

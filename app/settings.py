@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # One JSON line per request and the HTTP latency metrics: on in every real deployment; the
     # switches exist to measure what they cost (docs/PERFORMANCE.md).
     REQUEST_LOG: bool = True
+    # Log lines are written in batches this often (warnings and errors at once); 0: every line
+    # at once.
+    LOG_FLUSH_SECONDS: float = 0.2
     HTTP_METRICS: bool = True
 
     # --- storage ---
