@@ -267,6 +267,31 @@ def create_database() -> tuple[str, str]:
     return name, url
 
 
+def app_role_url(url: str, role: str = "companion_app_bench") -> str:
+    """`url` as a login role that is a member of companion_app (migration 0006): the API then
+    runs under row-level security, as in production."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from tests.fixtures.env import PG_ADMIN_URL
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+        try:
+            await conn.execute(
+                f"""DO $$ BEGIN
+                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+                    CREATE ROLE {role} LOGIN IN ROLE companion_app;
+                  END IF;
+                END $$;"""
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    return make_url(url).set(username=role).render_as_string(hide_password=False)
+
+
 def drop_database(name: str) -> None:
     from tests.conftest import drop_pg_database
 

@@ -73,6 +73,7 @@ from bench._common import (
     Req,
     StreamResult,
     WrkResult,
+    app_role_url,
     app_tree_hash,
     closed_loop,
     create_database,
@@ -466,6 +467,25 @@ async def run(args: argparse.Namespace) -> int:
                 "PROMETHEUS_MULTIPROC_DIR": str(work / "prometheus"),
                 "FIREBASE_PROJECT_ID": "",
             }
+            if args.without_ops:
+                # The API as the tables' owner (row-level security bypassed), no request log
+                # line, no HTTP metrics, single-process metrics for the rest.
+                app_env |= {"REQUEST_LOG": "false", "HTTP_METRICS": "false"}
+                app_env.pop("PROMETHEUS_MULTIPROC_DIR")
+            else:
+                # As in production: the API under row-level security, jobs on the owner's path.
+                app_env |= {
+                    "DATABASE_URL": await asyncio.to_thread(app_role_url, db_url),
+                    "JOBS_DATABASE_URL": db_url,
+                }
+            log(
+                "operations: "
+                + (
+                    "OFF (no request log, no HTTP metrics, no RLS)"
+                    if args.without_ops
+                    else "on (JSON request log, multiprocess metrics, row-level security)"
+                )
+            )
             (work / "prometheus").mkdir()
             app = start(uvicorn_cmd(args.app, app_port), app_env, work / "app.log")
             bare = start(uvicorn_cmd("bench.bare_app:app", bare_port), base_env, work / "bare.log")
@@ -954,6 +974,12 @@ def main() -> None:
         help="the ASGI app under test (bench.variant_app:app: with BENCH_VARIANT's changes)",
     )
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--without-ops",
+        action="store_true",
+        help="the request log, HTTP metrics (multiprocess) and row-level security off: to "
+        "measure what they cost together (docs/PERFORMANCE.md)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     if args.profile is not None:

@@ -453,7 +453,7 @@ class ChatService:
         metrics.count_tokens(
             self.llm.name, self.llm.model, usage.prompt_tokens, usage.completion_tokens
         )
-        metrics.CREDITS_CHARGED.labels(turn.tier).inc(settled.charged_micro)
+        metrics.credits_series(turn.tier).inc(settled.charged_micro)
         # Committed: queue both messages for long-term memory (background; free tier: no-op).
         self.memory.enqueue_exchange(
             user_id=turn.principal.user_id,

@@ -10,6 +10,7 @@ refusals and moderation decisions.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from typing import Any
@@ -72,15 +73,37 @@ JOB_DURATION = Histogram(
 )
 
 
+@functools.cache
+def _llm_series(provider: str, model: str, outcome: str) -> tuple[Any, Any]:
+    # Labelled children looked up once (labels are bounded): .labels() costs a lock and a walk.
+    return LLM_REQUESTS.labels(provider, model, outcome), LLM_LATENCY.labels(
+        provider, model, outcome
+    )
+
+
+@functools.cache
+def _token_series(provider: str, model: str) -> tuple[Any, Any]:
+    return LLM_TOKENS.labels(provider, model, "prompt"), LLM_TOKENS.labels(
+        provider, model, "completion"
+    )
+
+
+@functools.cache
+def credits_series(tier: str) -> Any:
+    return CREDITS_CHARGED.labels(tier)
+
+
 def observe_llm(provider: str, model: str, outcome: str, started: float) -> None:
     elapsed = time.perf_counter() - started
-    LLM_REQUESTS.labels(provider, model, outcome).inc()
-    LLM_LATENCY.labels(provider, model, outcome).observe(elapsed)
+    requests, latency = _llm_series(provider, model, outcome)
+    requests.inc()
+    latency.observe(elapsed)
 
 
 def count_tokens(provider: str, model: str, prompt: int, completion: int) -> None:
-    LLM_TOKENS.labels(provider, model, "prompt").inc(prompt)
-    LLM_TOKENS.labels(provider, model, "completion").inc(completion)
+    prompt_tokens, completion_tokens = _token_series(provider, model)
+    prompt_tokens.inc(prompt)
+    completion_tokens.inc(completion)
 
 
 def render(extra: dict[str, tuple[str, float]] | None = None) -> tuple[bytes, str]:
