@@ -6,6 +6,8 @@ python -m app.cli billing-job refresh-daily             # or expire-subscription
 python -m app.cli jobs                                  # the periodic jobs and their schedules
 python -m app.cli run-job chat.archive_idle_sessions    # run one periodic job once, now
 python -m app.cli usage --day 2026-11-26 [--aggregate]  # usage_daily rows (recomputed first)
+python -m app.cli adjust-credits --user alice@example.com --bucket purchased \
+    --amount -2.5 --reason "duplicate purchase, ticket 123"   # one admin_adjustment ledger row
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import cast
 
 from app.settings import get_settings
 
@@ -67,6 +70,92 @@ async def _billing_job(name: str) -> int:
     finally:
         await db.dispose()
     print(json.dumps({"job": name, "result": str(result)}))
+    return 0
+
+
+def _micro(text: str) -> int:
+    """Decimal credits -> exact micro-credits (ValueError if not exact to 6 places)."""
+    from decimal import Decimal, InvalidOperation
+
+    from app.billing.tiers import MICRO
+
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"--amount {text!r}: expected a decimal number of credits") from None
+    if not value.is_finite():
+        raise ValueError(f"--amount {text!r}: expected a finite number")
+    micro = value * MICRO
+    if micro != micro.to_integral_value():
+        raise ValueError(f"--amount {text!r}: at most 6 decimal places (1 micro-credit)")
+    if micro == 0:
+        raise ValueError("--amount must not be zero")
+    if abs(micro) >= 10**18:  # the ledger's BIGINT; no real correction comes near it
+        raise ValueError(f"--amount {text!r}: too large")
+    return int(micro)
+
+
+def _adjust_credits(args: argparse.Namespace) -> int:
+    """Check the operator's input (exit 2 before touching the database), then apply."""
+    try:
+        amount = _micro(args.amount)
+    except ValueError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    reason = " ".join(args.reason.split())
+    if not reason:
+        print("refused: --reason must say why (it goes into the ledger)", file=sys.stderr)
+        return 2
+    return asyncio.run(_apply_adjustment(args.user, args.bucket, amount, reason))
+
+
+async def _apply_adjustment(ident: str, bucket: str, amount: int, reason: str) -> int:
+    """One admin_adjustment ledger row with the wallet change, in one transaction on the jobs
+    path (the operator acts on any user's wallet). Exit 2, nothing changed, if refused."""
+    from app.billing.service import Bucket, wallet_service
+    from app.billing.tiers import to_credits
+    from app.kit.db import create_database
+    from app.kit.errors import AppError
+    from app.kit.ids import uuid7
+
+    reference_id = f"admin:{uuid7()}"
+    db = await create_database(get_settings())
+    try:
+        async with db.jobs_sessionmaker() as session:
+            try:
+                user = await wallet_service.find_user(session, ident)
+                entry = await wallet_service.adjust(
+                    session,
+                    user,
+                    bucket=cast("Bucket", bucket),  # argparse's choices
+                    amount_micro=amount,
+                    reason=reason,
+                    reference_id=reference_id,
+                )
+            except AppError as exc:
+                await session.rollback()
+                print(f"refused: {exc.detail_message}", file=sys.stderr)
+                return 2
+            wallet = await wallet_service.get_balance(session, user)
+            report = {
+                "ok": True,
+                "user_id": str(user.id),
+                "bucket": bucket,
+                "amount": str(to_credits(amount)),
+                "amount_micro": amount,
+                "reference_id": reference_id,
+                "ledger_id": str(entry.id),
+                "balance": {
+                    "daily": str(to_credits(wallet.daily_micro)),
+                    "bonus": str(to_credits(wallet.bonus_micro)),
+                    "purchased": str(to_credits(wallet.purchased_micro)),
+                    "held": str(to_credits(wallet.held_micro)),
+                },
+            }
+            await session.commit()
+    finally:
+        await db.dispose()
+    print(json.dumps(report))
     return 0
 
 
@@ -145,6 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     usage.add_argument(
         "--aggregate", action="store_true", help="recompute the day from the messages first"
     )
+    adjust = sub.add_parser(
+        "adjust-credits",
+        help="add or remove credits by hand: one admin_adjustment ledger row (docs/BILLING.md)",
+    )
+    adjust.add_argument("--user", required=True, help="user id, Firebase uid or email")
+    adjust.add_argument("--bucket", required=True, choices=["purchased", "bonus", "daily"])
+    adjust.add_argument(
+        "--amount", required=True, help="decimal credits, negative to remove (e.g. -2.5)"
+    )
+    adjust.add_argument("--reason", required=True, help="why (written into the ledger row)")
     args = parser.parse_args(argv)
     if args.command == "dev-token":
         return _dev_token(args)
@@ -158,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_run_job(args.name))
     if args.command == "usage":
         return asyncio.run(_usage(args.day, args.aggregate))
+    if args.command == "adjust-credits":
+        return _adjust_credits(args)
     return 2
 
 

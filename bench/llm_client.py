@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
-import os
-import platform
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +31,7 @@ from openai.types.chat import ChatCompletionMessageParam
 
 from app.llm.base import Message
 from app.llm.openai_compat import OpenAICompatibleProvider
+from bench._common import machine
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 API_KEY = "bench-key"
@@ -45,22 +44,6 @@ REPLY = (
 assert len(REPLY.split(" ")) == 20
 
 Call = Callable[[], Awaitable[str]]
-
-
-def machine() -> str:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"nproc={nproc}, CPU={model}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
 
 
 def history() -> list[Message]:

@@ -20,7 +20,6 @@ import asyncio
 import csv
 import io
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -42,25 +41,10 @@ from app.ratelimit.limiter import (
     epoch_us,
 )
 from app.settings import Settings
+from bench._common import machine
 
 LIMIT = 1_000_000
 PERIOD_S = 60.0
-
-
-def machine() -> str:
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (
-        f"nproc {nproc}, CPU {model}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
 
 
 async def measure(

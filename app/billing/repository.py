@@ -73,6 +73,54 @@ class BillingRepository:
         )
         return bool(await self.session.scalar(stmt))
 
+    async def ledger_entry(
+        self, user_id: uuid.UUID, kind: str, reference_id: str
+    ) -> LedgerEntry | None:
+        stmt = select(LedgerEntry).where(
+            LedgerEntry.user_id == user_id,
+            LedgerEntry.kind == kind,
+            LedgerEntry.reference_id == reference_id,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def ledger_references(
+        self, user_id: uuid.UUID, kind: str, prefix: str
+    ) -> list[tuple[str, int]]:
+        """(reference_id, amount_micro) of the user's rows of `kind` whose reference starts with
+        `prefix` (LIKE wildcards in the prefix are escaped: Stripe ids contain `_`)."""
+        stmt = select(LedgerEntry.reference_id, LedgerEntry.amount_micro).where(
+            LedgerEntry.user_id == user_id,
+            LedgerEntry.kind == kind,
+            LedgerEntry.reference_id.startswith(prefix, autoescape=True),
+        )
+        return [(str(r[0]), int(r[1])) for r in (await self.session.execute(stmt)).all()]
+
+    async def find_users(self, ident: str) -> list[User]:
+        """Users named by `ident`: the user id, else the Firebase uid, else the email
+        (case-insensitive; several users may share one)."""
+        try:
+            user_id: uuid.UUID | None = uuid.UUID(ident)
+        except ValueError:
+            user_id = None
+        if user_id is not None:
+            user = await self.get_user(user_id)
+            if user is not None:
+                return [user]
+        by_uid = (
+            (await self.session.execute(select(User).where(User.firebase_uid == ident)))
+            .scalars()
+            .all()
+        )
+        if by_uid:
+            return list(by_uid)
+        stmt = (
+            select(User)
+            .where(func.lower(User.email) == ident.lower())
+            .order_by(User.created_at, User.id)
+            .limit(10)
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
     async def get_user(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
         stmt = select(User).where(User.id == user_id)
         if for_update:

@@ -61,6 +61,11 @@ def add_period(start: dt.datetime, period: Literal["month", "year"]) -> dt.datet
     return start.replace(year=year, month=month0 + 1, day=day)
 
 
+def bonus_reference(sub: Subscription, period_start: dt.datetime) -> str:
+    """The ledger reference of a period's bonus: the subscription and the period's start."""
+    return f"{sub.id}:{int(period_start.timestamp())}"
+
+
 class SubscriptionService:
     async def activate_period(
         self,
@@ -113,7 +118,7 @@ class SubscriptionService:
             kind="subscription_bonus",
             bonus=plan.bonus_micro,
             reference_type="subscription",
-            reference_id=f"{sub.id}:{int(period_start.timestamp())}",
+            reference_id=bonus_reference(sub, period_start),
             description=f"{plan.id} bonus credits",
         )
         return Activation(
@@ -166,6 +171,44 @@ class SubscriptionService:
             sub.updated_at = utcnow()
             await repo.flush()
         return sub
+
+    async def end_for_refund(
+        self,
+        session: AsyncSession,
+        *,
+        provider: str,
+        provider_subscription_id: str,
+        period_end: dt.datetime,
+    ) -> bool:
+        """The payment of the period ending at `period_end` was refunded in full: if that is
+        the period in force, the subscription ends now and the user returns to free, as expiry
+        does (the subscription `expired`, its period ending now; the tier free, unless a tier
+        from elsewhere outlasts this subscription). Returns whether it ended now.
+
+        A refund of an earlier period's payment ends nothing: that period is over, and the one
+        in force was paid by another payment. Bonus credits are the caller's business.
+        """
+        repo = BillingRepository(session)
+        now = utcnow()
+        sub = await repo.get_subscription(provider, provider_subscription_id, for_update=True)
+        if sub is None or period_end < sub.current_period_end or sub.current_period_end <= now:
+            return False
+        ended_at = sub.current_period_end
+        sub.status = "expired"
+        sub.current_period_end = now
+        sub.updated_at = now
+        user = await repo.get_user(sub.user_id, for_update=True)
+        assert user is not None
+        if (
+            user.tier == sub.tier
+            and user.tier_expires_at is not None
+            and user.tier_expires_at <= ended_at
+        ):
+            user.tier = "free"
+            user.tier_expires_at = None
+            user.updated_at = now
+        await repo.flush()
+        return True
 
     async def has_current(
         self, session: AsyncSession, user_id: uuid.UUID, *, lock_user: bool = False

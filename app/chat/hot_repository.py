@@ -187,6 +187,19 @@ _PG_SETTLE = (
 _PG_RELEASE = "SELECT chat_release_hold($1, $2, $3)"
 
 
+def _context(row: Any) -> ChatContext:
+    """The first seven columns of chat_load_context / chat_begin_turn."""
+    return ChatContext(
+        tier=row[0],
+        tier_expires_at=row[1],
+        is_active=row[2],
+        daily_date=row[3],
+        character_id=row[4],
+        session_status=row[5],
+        history=[tuple(m) for m in orjson.loads(row[6])],  # type: ignore[misc]
+    )
+
+
 class PostgresHotPath:
     def __init__(self, pool: Any) -> None:
         self._pool = pool  # asyncpg.Pool
@@ -211,16 +224,7 @@ class PostgresHotPath:
         )
         if row is None:
             return None
-        context = ChatContext(
-            tier=row[0],
-            tier_expires_at=row[1],
-            is_active=row[2],
-            daily_date=row[3],
-            character_id=row[4],
-            session_status=row[5],
-            history=[tuple(m) for m in orjson.loads(row[6])],  # type: ignore[misc]
-        )
-        return TurnStart(context, row[7], row[8], row[9], row[10], row[11])
+        return TurnStart(_context(row), row[7], row[8], row[9], row[10], row[11])
 
     async def load_context(
         self, user_id: uuid.UUID, session_id: uuid.UUID, history_limit: int
@@ -228,15 +232,7 @@ class PostgresHotPath:
         row = await self._pool.fetchrow(_PG_LOAD_CONTEXT, session_id, user_id, history_limit)
         if row is None:
             return None
-        return ChatContext(
-            tier=row[0],
-            tier_expires_at=row[1],
-            is_active=row[2],
-            daily_date=row[3],
-            character_id=row[4],
-            session_status=row[5],
-            history=[tuple(m) for m in orjson.loads(row[6])],  # type: ignore[misc]
-        )
+        return _context(row)
 
     async def place_hold(self, req: HoldRequest) -> int | None:
         row = await self._pool.fetchrow(

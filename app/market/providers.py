@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.billing.subscriptions import add_period
 from app.kit.clock import utcnow
@@ -61,6 +61,11 @@ class PaymentProvider(Protocol):
 
     async def get_subscription(self, subscription_id: str) -> ProviderSubscription: ...
 
+    async def invoice_of_payment_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
+        """The invoice a payment paid (a subscription's), as the provider's invoice events carry
+        it; None if that payment paid no invoice."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -85,6 +90,9 @@ class SandboxProvider:
 
     async def get_subscription(self, subscription_id: str) -> ProviderSubscription:
         raise ProviderError("the sandbox keeps no subscriptions of its own")
+
+    async def invoice_of_payment_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
+        raise ProviderError("the sandbox keeps no invoices")
 
     async def aclose(self) -> None:
         return None

@@ -68,7 +68,10 @@ class PaymentOut(BaseModel):
     amount_cents: int
     currency: str
     credits: Decimal = Field(description="Purchased credits this payment grants (packages).")
-    failure_reason: str | None
+    failure_reason: str | None = Field(
+        description="Why the attempt failed; for a refunded payment, what the refund took back "
+        "and what had already been spent."
+    )
     created_at: dt.datetime
     completed_at: dt.datetime | None
 

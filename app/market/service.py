@@ -231,7 +231,7 @@ class MarketService:
         assert c.subscription_id is not None
         assert c.period_start is not None
         assert c.period_end is not None
-        return await self.fulfil_subscription(
+        activation = await self.fulfil_subscription(
             session,
             payment,
             product,
@@ -239,6 +239,8 @@ class MarketService:
             period_start=c.period_start,
             period_end=c.period_end,
         )
+        assert activation is not None  # a new attempt, confirmed now: not refunded
+        return activation
 
     # ------------------------------------------------------------------ fulfilment
 
@@ -273,10 +275,16 @@ class MarketService:
         period_start: dt.datetime,
         period_end: dt.datetime,
         user_id: uuid.UUID | None = None,
-    ) -> Activation:
+    ) -> Activation | None:
         """A paid period of a plan: the (locked) payment succeeded if it was still open, then the
-        period is activated (tier, expiry, bonus once per period)."""
-        if payment is not None and payment.status not in ("succeeded", "refunded"):
+        period is activated (tier, expiry, bonus once per period).
+
+        None for a payment refunded in full: another event of the same period arriving after
+        the refund (invoice.paid after checkout.session.completed, or the reverse) must not
+        bring back the tier the refund ended."""
+        if payment is not None and payment.status == "refunded":
+            return None
+        if payment is not None and payment.status != "succeeded":
             now = utcnow()
             payment.status = "succeeded"
             payment.completed_at = now

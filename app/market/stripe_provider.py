@@ -108,6 +108,26 @@ class StripeProvider:
             metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
         )
 
+    async def invoice_of_payment_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
+        """The invoice a PaymentIntent paid (subscription charges), or None. Since API version
+        2025-03-31 neither the charge nor the PaymentIntent names its invoice: the
+        InvoicePayment objects link the two (listed by payment, with the invoice expanded)."""
+        params: dict[str, Any] = {
+            "payment": {"type": "payment_intent", "payment_intent": payment_intent_id},
+            "expand": ["data.invoice"],
+            "limit": 1,
+        }
+        try:
+            page = await self._client.v1.invoice_payments.list_async(params)  # type: ignore[arg-type]
+        except stripe.StripeError as exc:
+            raise ProviderError(f"{type(exc).__name__}: {exc}") from exc
+        for item in page.data:
+            invoice = item.to_dict().get("invoice")
+            if isinstance(invoice, dict):
+                return invoice
+            raise ProviderError("the invoice payment came back without its invoice expanded")
+        return None
+
     async def aclose(self) -> None:
         await self._http.close_async()  # type: ignore[no-untyped-call]
 

@@ -15,7 +15,18 @@
 Handled: checkout.session.completed / async_payment_succeeded (paid: fulfil),
 checkout.session.async_payment_failed / expired (the attempt failed / was abandoned),
 invoice.paid / invoice.payment_succeeded (a paid subscription period, first or renewal),
-customer.subscription.deleted (no more renewals). Anything else is stored as ignored.
+customer.subscription.deleted (no more renewals), charge.refunded (take back what the payment
+granted: app/market/refunds.py). Anything else is stored as ignored.
+
+Refunds come as `charge.refunded`, which Stripe sends for every refund of a Checkout payment,
+full or partial, from the Dashboard or the API. Its charge carries both the amount and the
+cumulative amount_refunded, so each event says where the refunds stand: the delta, the
+proportion and the order of events all follow from it. (`refund.created` / `refund.updated`
+carry one refund's amount without the charge's total and would count the same refund a second
+time: they are stored as ignored.) The charge names our payment through the metadata Stripe
+copies from the PaymentIntent (`payment_intent_data.metadata`: credit packages); a subscription
+invoice's charge has none, and its invoice is found through the InvoicePayment of its
+PaymentIntent.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +46,7 @@ from app.kit.ids import uuid7
 from app.market.catalog import PRODUCTS
 from app.market.errors import PaymentProviderError, WebhookPaymentUnknown, WebhooksNotConfigured
 from app.market.providers import ProviderError
+from app.market.refunds import PaidPeriod, refund_service
 from app.market.repository import MarketRepository
 from app.market.schemas import WebhookAck
 from app.market.service import MarketService
@@ -62,6 +75,36 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 def _ts(value: Any) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(value), dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _SubscriptionInvoice:
+    id: str | None
+    subscription_id: str
+    billing_reason: str | None
+    period_start: dt.datetime
+    period_end: dt.datetime
+    metadata: dict[str, Any]
+
+
+def _subscription_invoice(obj: dict[str, Any]) -> _SubscriptionInvoice | None:
+    """A Stripe invoice's subscription and the period it pays (the latest of its lines); None
+    if it is not a subscription invoice."""
+    parent = obj.get("parent") or {}
+    details = parent.get("subscription_details") or obj.get("subscription_details") or {}
+    sub_id = _id(details.get("subscription")) or _id(obj.get("subscription"))
+    lines = [line for line in ((obj.get("lines") or {}).get("data") or []) if line.get("period")]
+    if sub_id is None or not lines:
+        return None
+    period = max((line["period"] for line in lines), key=lambda p: int(p["end"]))
+    return _SubscriptionInvoice(
+        id=_id(obj.get("id")),
+        subscription_id=sub_id,
+        billing_reason=obj.get("billing_reason"),
+        period_start=_ts(period["start"]),
+        period_end=_ts(period["end"]),
+        metadata=dict(details.get("metadata") or {}),
+    )
 
 
 class StripeWebhooks:
@@ -120,6 +163,8 @@ class StripeWebhooks:
                 # Ahead of the events that create it here: redelivered later, it will apply.
                 raise WebhookPaymentUnknown(subscription_id=sub_id)
             return "processed"
+        if kind == "charge.refunded":
+            return await self._charge_refunded(session, obj)
         return "ignored"
 
     async def _payment_of_session(
@@ -177,37 +222,37 @@ class StripeWebhooks:
         await session.flush()
         return "processed"
 
-    async def _invoice_paid(self, session: AsyncSession, obj: dict[str, Any]) -> str:
-        parent = obj.get("parent") or {}
-        details = parent.get("subscription_details") or obj.get("subscription_details") or {}
-        sub_id = _id(details.get("subscription")) or _id(obj.get("subscription"))
-        lines = [
-            line for line in ((obj.get("lines") or {}).get("data") or []) if line.get("period")
-        ]
-        if sub_id is None or not lines:
-            return "ignored"  # not a subscription invoice
-        period = max((line["period"] for line in lines), key=lambda p: int(p["end"]))
-        start, end = _ts(period["start"]), _ts(period["end"])
-        metadata: dict[str, Any] = dict(details.get("metadata") or {})
-
-        known = await BillingRepository(session).get_subscription(PROVIDER, sub_id)
+    async def _owner_of(
+        self, session: AsyncSession, inv: _SubscriptionInvoice
+    ) -> tuple[uuid.UUID, str, dict[str, Any]]:
+        """(user id, plan id, metadata) of a subscription invoice: from the subscription known
+        here, else from the metadata Stripe copies from the subscription."""
+        metadata = inv.metadata
+        known = await BillingRepository(session).get_subscription(PROVIDER, inv.subscription_id)
         if known is not None:
-            user_id, plan_id = known.user_id, known.plan_id
-        else:
-            if not metadata.get("user_id"):
-                try:
-                    metadata = (await self.market.provider.get_subscription(sub_id)).metadata
-                except ProviderError as exc:
-                    raise PaymentProviderError() from exc
-            user_id = _uuid(metadata.get("user_id"))  # type: ignore[assignment]
-            plan_id = str(metadata.get("product_id") or "")
-            if user_id is None or plan_id not in PRODUCTS:
-                raise WebhookPaymentUnknown(subscription_id=sub_id)
+            return known.user_id, known.plan_id, metadata
+        if not metadata.get("user_id"):
+            try:
+                remote = await self.market.provider.get_subscription(inv.subscription_id)
+            except ProviderError as exc:
+                raise PaymentProviderError() from exc
+            metadata = dict(remote.metadata)
+        user_id = _uuid(metadata.get("user_id"))
+        plan_id = str(metadata.get("product_id") or "")
+        if user_id is None or plan_id not in PRODUCTS:
+            raise WebhookPaymentUnknown(subscription_id=inv.subscription_id)
+        return user_id, plan_id, metadata
+
+    async def _invoice_paid(self, session: AsyncSession, obj: dict[str, Any]) -> str:
+        inv = _subscription_invoice(obj)
+        if inv is None:
+            return "ignored"  # not a subscription invoice
+        user_id, plan_id, metadata = await self._owner_of(session, inv)
         product = PRODUCTS[plan_id]
 
         payment: PaymentTransaction | None = None
         first_payment = _uuid(metadata.get("payment_id"))
-        if obj.get("billing_reason") == "subscription_create" and first_payment is not None:
+        if inv.billing_reason == "subscription_create" and first_payment is not None:
             payment = await MarketRepository(session).get(first_payment, for_update=True)
         if payment is None:
             payment = await self._renewal_payment(session, obj, user_id, plan_id)
@@ -215,10 +260,62 @@ class StripeWebhooks:
             session,
             payment,
             product,
-            provider_subscription_id=sub_id,
-            period_start=start,
-            period_end=end,
+            provider_subscription_id=inv.subscription_id,
+            period_start=inv.period_start,
+            period_end=inv.period_end,
             user_id=user_id,
+        )
+        return "processed"
+
+    async def _charge_refunded(self, session: AsyncSession, charge: dict[str, Any]) -> str:
+        charge_id = _id(charge.get("id"))
+        amount = int(charge.get("amount") or 0)
+        refunded = int(charge.get("amount_refunded") or 0)
+        if charge_id is None or amount <= 0 or refunded <= 0:
+            return "ignored"
+        repo = MarketRepository(session)
+        # A credit package: the charge carries the PaymentIntent's metadata.
+        payment_id = _uuid((charge.get("metadata") or {}).get("payment_id"))
+        if payment_id is not None:
+            found = await repo.get(payment_id)
+            if found is None or found.provider != PROVIDER:
+                raise WebhookPaymentUnknown(charge_id=charge_id)
+            if found.kind == "credits":
+                payment = await repo.get(payment_id, for_update=True)
+                assert payment is not None
+                await refund_service.apply(
+                    session, payment, source=charge_id, amount=amount, refunded=refunded
+                )
+                return "processed"
+        # A subscription payment: its invoice says which subscription and period it paid.
+        # (Asked before any row is locked: no lock is held across a call to Stripe.)
+        payment_intent = _id(charge.get("payment_intent"))
+        if payment_intent is None:
+            return "ignored"  # not a payment made through this app's Checkout
+        try:
+            raw = await self.market.provider.invoice_of_payment_intent(payment_intent)
+        except ProviderError as exc:
+            raise PaymentProviderError() from exc
+        inv = _subscription_invoice(raw) if raw is not None else None
+        if inv is None:
+            return "ignored"  # neither a package of ours nor a subscription invoice
+        user_id, _, metadata = await self._owner_of(session, inv)
+        first_payment = _uuid(metadata.get("payment_id"))
+        if inv.billing_reason == "subscription_create" and first_payment is not None:
+            sub_payment = await repo.get(first_payment, for_update=True)
+        else:
+            key = f"stripe-invoice:{inv.id}"[:255]
+            sub_payment = await repo.get_by_key(user_id, key, for_update=True)
+        if sub_payment is None or sub_payment.provider != PROVIDER:
+            # Its invoice.paid has not been processed here yet: Stripe redelivers this later.
+            raise WebhookPaymentUnknown(charge_id=charge_id, invoice_id=inv.id)
+        await refund_service.apply(
+            session,
+            sub_payment,
+            source=charge_id,
+            amount=amount,
+            refunded=refunded,
+            period=PaidPeriod(inv.subscription_id, inv.period_start, inv.period_end),
         )
         return "processed"
 

@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from tests.fakes.loopback import serve
+
 
 def _error(status: int, code: int, message: str) -> web.Response:
     return web.Response(
@@ -100,12 +102,7 @@ class FakePinecone:
         app.router.add_get("/vectors/list", self._list)
         app.router.add_post("/describe_index_stats", self._stats)
         app.router.add_delete("/namespaces/{namespace}", self._delete_namespace)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]
-        self.url = f"http://{host}:{sock.getsockname()[1]}"
+        self._runner, self.url = await serve(app, host, port)
         return self.url
 
     async def stop(self) -> None:

@@ -2,9 +2,15 @@
 
 The official SDK reaches it over real HTTP (STRIPE_API_BASE): form-encoded requests with nested
 keys (`line_items[0][price_data][currency]=usd`), Bearer secret keys, Idempotency-Key headers,
-Stripe's JSON error shape. Tests then act as the customer and as Stripe's clock (`pay`, `renew`,
-`cancel`, `expire`), get the events Stripe would send, and deliver them signed exactly as Stripe
-signs: header `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed by the secret>`.
+Stripe's JSON error shape. Tests then act as the customer, the merchant and Stripe's clock
+(`pay`, `renew`, `cancel`, `expire`, `refund`), get the events Stripe would send, and deliver them
+signed exactly as Stripe signs: header `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<payload>" keyed
+by the secret>`.
+
+Payments make what Stripe makes: a PaymentIntent and its Charge. A package's charge carries the
+PaymentIntent's metadata (Stripe copies it when the PaymentIntent is confirmed); a subscription
+invoice's charge carries none, and is linked to its invoice by an InvoicePayment (API versions
+since 2025-03-31 have no `invoice` field on the charge or the PaymentIntent).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import orjson
 from aiohttp import web
 
 from app.kit.clock import utcnow
+from tests.fakes.loopback import serve
 
 API_VERSION = "2026-10-28.endive"
 WEBHOOK_PATH = "/api/v1/market/webhooks/stripe"
@@ -100,6 +107,9 @@ class FakeStripe:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.invoices: dict[str, dict[str, Any]] = {}
+        self.payment_intents: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.invoice_payments: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.failures: deque[int] = deque()  # HTTP statuses to answer the next API calls with
         self._idempotent: dict[str, tuple[dict[str, Any], int, dict[str, Any]]] = {}
@@ -112,12 +122,8 @@ class FakeStripe:
         app.router.add_post("/v1/checkout/sessions", self._create_session)
         app.router.add_get("/v1/checkout/sessions/{id}", self._get_session)
         app.router.add_get("/v1/subscriptions/{id}", self._get_subscription)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        sock = site._server.sockets[0]  # type: ignore[union-attr]
-        self.url = f"http://{host}:{sock.getsockname()[1]}"
+        app.router.add_get("/v1/invoice_payments", self._list_invoice_payments)
+        self._runner, self.url = await serve(app, host, port)
         return self.url
 
     async def stop(self) -> None:
@@ -201,6 +207,8 @@ class FakeStripe:
             "object": session,
             "recurring": price.get("recurring"),
             "subscription_metadata": (params.get("subscription_data") or {}).get("metadata") or {},
+            "payment_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata")
+            or {},
         }
         if key:
             self._idempotent[key] = (params, 200, session)
@@ -224,6 +232,29 @@ class FakeStripe:
             return self._error(404, "invalid_request_error", "No such subscription.")
         return web.json_response(found)
 
+    async def _list_invoice_payments(self, request: web.Request) -> web.Response:
+        params = _nest(list(request.query.items()))
+        refused = await self._guard(request, params)
+        if refused is not None:
+            return refused
+        payment = params.get("payment") or {}
+        found = [
+            p
+            for p in self.invoice_payments
+            if not payment.get("payment_intent")
+            or p["payment"]["payment_intent"] == payment["payment_intent"]
+        ][: int(params.get("limit", 10))]
+        expand = params.get("expand") or []
+        data = []
+        for p in found:
+            item = copy.deepcopy(p)
+            if "data.invoice" in expand:
+                item["invoice"] = copy.deepcopy(self.invoices[p["invoice"]])
+            data.append(item)
+        return web.json_response(
+            {"object": "list", "url": "/v1/invoice_payments", "has_more": False, "data": data}
+        )
+
     # ------------------------------------------------------------------ what Stripe does
     def event(self, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -246,7 +277,10 @@ class FakeStripe:
         session["status"] = "complete"
         session["payment_status"] = "paid"
         if session["mode"] == "payment":
-            session["payment_intent"] = _new_id("pi")
+            charge = self._charge(
+                session["amount_total"], session["currency"], entry["payment_intent_metadata"]
+            )
+            session["payment_intent"] = charge["payment_intent"]
             return [self.event("checkout.session.completed", session)]
         interval = (entry["recurring"] or {}).get("interval", "month")
         start = self.now().replace(microsecond=0)
@@ -335,4 +369,91 @@ class FakeStripe:
         }
         self.invoices[inv_id] = invoice
         sub["latest_invoice"] = inv_id
+        # The invoice's payment: a PaymentIntent without metadata, linked by an InvoicePayment.
+        charge = self._charge(amount, "usd", {})
+        self.invoice_payments.append(
+            {
+                "id": _new_id("inpay"),
+                "object": "invoice_payment",
+                "amount_paid": amount,
+                "amount_requested": amount,
+                "currency": "usd",
+                "invoice": inv_id,
+                "is_default": True,
+                "livemode": False,
+                "payment": {"type": "payment_intent", "payment_intent": charge["payment_intent"]},
+                "status": "paid",
+            }
+        )
         return invoice
+
+    def _charge(self, amount: int, currency: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        """A confirmed PaymentIntent and its succeeded charge (the PaymentIntent's metadata is
+        copied onto the charge, as Stripe does)."""
+        pi_id, charge_id = _new_id("pi"), _new_id("ch")
+        self.payment_intents[pi_id] = {
+            "id": pi_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "currency": currency,
+            "status": "succeeded",
+            "latest_charge": charge_id,
+            "metadata": dict(metadata),
+        }
+        charge = {
+            "id": charge_id,
+            "object": "charge",
+            "amount": amount,
+            "amount_captured": amount,
+            "amount_refunded": 0,
+            "captured": True,
+            "currency": currency,
+            "metadata": dict(metadata),
+            "paid": True,
+            "payment_intent": pi_id,
+            "refunded": False,
+            "status": "succeeded",
+            "created": int(self.now().timestamp()),
+            "livemode": False,
+        }
+        self.charges[charge_id] = charge
+        return charge
+
+    def charge_of_session(self, session_id: str) -> str:
+        """The charge of a paid package's Checkout Session."""
+        pi = self.sessions[session_id]["object"]["payment_intent"]
+        return str(self.payment_intents[pi]["latest_charge"])
+
+    def charge_of_invoice(self, invoice_id: str) -> str:
+        """The charge that paid a subscription invoice."""
+        (pi,) = [
+            p["payment"]["payment_intent"]
+            for p in self.invoice_payments
+            if p["invoice"] == invoice_id
+        ]
+        return str(self.payment_intents[pi]["latest_charge"])
+
+    def refund(self, charge_id: str, amount: int | None = None) -> list[dict[str, Any]]:
+        """The merchant refunds `amount` (default: what is left) of a charge: the events Stripe
+        sends, `charge.refunded` (the charge with its cumulative amount_refunded) and
+        `refund.created` (the one refund)."""
+        charge = self.charges[charge_id]
+        left = charge["amount"] - charge["amount_refunded"]
+        amount = left if amount is None else amount
+        if not 0 < amount <= left:
+            raise ValueError(f"cannot refund {amount} of a charge with {left} left")
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        refund = {
+            "id": _new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "charge": charge_id,
+            "currency": charge["currency"],
+            "payment_intent": charge["payment_intent"],
+            "reason": "requested_by_customer",
+            "status": "succeeded",
+            "metadata": {},
+            "created": int(self.now().timestamp()),
+        }
+        return [self.event("charge.refunded", charge), self.event("refund.created", refund)]
