@@ -1,6 +1,7 @@
 """Debits per second through the chat hot path's repository on PostgreSQL, against pgbench.
 
     python bench/debits.py [--seconds 8] [--concurrency 1,8] [--wallets 10000] [--keep]
+    python bench/debits.py --rls-rounds 6 --seconds 3     # as the owner vs under RLS
 
 A debit is what every chat reply costs the database: place_hold (conditional UPDATE of the
 wallet + INSERT of the hold, one statement) then settle (wallet, hold, two messages, ledger row,
@@ -13,6 +14,11 @@ machine. Prints the machine (nproc, CPU model), each figure, and the ratio.
 
 Needs PostgreSQL (BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/postgres) and
 the pgbench binary. Works in a scratch database it creates and drops.
+
+--rls-rounds N: instead, what row-level security costs PostgreSQL on this path: debits over the
+wallets at one client, as the tables' owner and as a member of companion_app (policies on,
+migration 0006), alternated N times so the machine's drift falls on both; prints each round and
+the medians.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import platform
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -225,6 +232,21 @@ async def run_debits(
     return done / elapsed, cpu * 1000 / max(done, 1)
 
 
+async def compare_roles(dsn: str, fx: Fixture, *, rounds: int, seconds: float) -> None:
+    from bench._common import app_role_url
+
+    app_dsn = await asyncio.to_thread(app_role_url, dsn)
+    rates: dict[str, list[float]] = {"owner": [], "companion_app (RLS)": []}
+    print(f"{'round':>5} {'as':<20} {'debits/s':>9}")
+    for i in range(1, rounds + 1):
+        for name, url in zip(rates, (dsn, app_dsn), strict=True):
+            rate, _ = await run_debits(url, fx, hot_wallet=False, concurrency=1, seconds=seconds)
+            rates[name].append(rate)
+            print(f"{i:>5} {name:<20} {rate:>9.0f}")
+    for name, values in rates.items():
+        print(f"median {name}: {statistics.median(values):.0f} debits/s")
+
+
 def run_pgbench(dbname: str, *, hot_wallet: bool, concurrency: int, seconds: int, n: int) -> float:
     binary = shutil.which("pgbench")
     if binary is None:
@@ -259,6 +281,12 @@ async def main() -> None:
     parser.add_argument("--concurrency", default="1,8", help="comma-separated client counts")
     parser.add_argument("--wallets", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--rls-rounds",
+        type=int,
+        default=0,
+        help="compare the owner with the row-level-security role, alternated this many times",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
 
@@ -271,11 +299,15 @@ async def main() -> None:
     print(f"machine: nproc={info['nproc']}, CPU: {info['cpu']}, load average before: {load}")
     print(f"         Python {info['python']}, PostgreSQL {server}, {info['platform']}")
     print(f"command: python bench/debits.py --seconds {args.seconds:g} ", end="")
-    print(f"--concurrency {args.concurrency} --wallets {args.wallets}")
+    print(f"--concurrency {args.concurrency} --wallets {args.wallets}", end="")
+    print(f" --rls-rounds {args.rls_rounds}" if args.rls_rounds else "")
     try:
         await asyncio.to_thread(migrate, dbname)
         dsn = dsn_for(dbname)
         fx = await seed(dsn, args.wallets, hot_sessions=max(levels))
+        if args.rls_rounds:
+            await compare_roles(dsn, fx, rounds=args.rls_rounds, seconds=args.seconds)
+            return
         header = (
             f"{'wallets':>8} {'clients':>7} {'debits/s':>9} {'client CPU/debit':>17} "
             f"{'pgbench UPDATE/s':>17} {'ratio':>6}"

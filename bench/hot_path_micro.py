@@ -37,6 +37,7 @@ else:
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import logging
@@ -119,10 +120,9 @@ def quiet_json_logging() -> None:
     """The app's JSON logging (configure_logging), into /dev/null instead of stdout."""
     from app.kit.logging import configure_logging
 
-    configure_logging("INFO", True)
-    handler = logging.getLogger().handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
+    # The handler (batched writes, as in the app) takes sys.stdout when it is made.
+    with contextlib.redirect_stdout(open(os.devnull, "w")):
+        configure_logging("INFO", True)
 
 
 # --------------------------------------------------------------------------- stubs

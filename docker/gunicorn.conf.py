@@ -14,7 +14,11 @@ worker_class = "uvicorn.workers.UvicornWorker"
 # Long enough for a streamed reply; the LLM client has its own timeouts.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
-keepalive = 5
+# Idle keep-alive longer than any load balancer's or client's idle timeout in front of it (60 s
+# is common): with a shorter one the server closes a connection the client is about to reuse,
+# and that request fails with "connection closed without response" (seen with locust's think
+# time of 2-6 s against uvicorn's default of 5 s).
+keepalive = int(os.environ.get("KEEPALIVE_SECONDS", "75"))
 accesslog = None  # the app logs one JSON line per request
 max_requests = 0
 
