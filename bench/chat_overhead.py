@@ -547,17 +547,22 @@ async def run(args: argparse.Namespace) -> int:
             bare_reqs = [Req("POST", "/bare", r.auth, r.body) for r in bare_pool.chat_requests()]
             bare_file = data("bare", bare_reqs)
             wrk(bare_url + "/bare", bare_file, connections=conns, seconds=3, lua_path=lua)
+
+            def measure_bare(name: str, row: str) -> WrkResult:
+                result = wrk(
+                    bare_url + "/bare",
+                    bare_file,
+                    connections=conns,
+                    seconds=secs,
+                    lua_path=lua,
+                    meter={"bare": bare.pid},
+                )
+                describe_wrk(name, result, "bare")
+                figures.wrk_row(row, result, app=False)
+                return result
+
             log("phase: bare endpoint")
-            r_bare = wrk(
-                bare_url + "/bare",
-                bare_file,
-                connections=conns,
-                seconds=secs,
-                lua_path=lua,
-                meter={"bare": bare.pid},
-            )
-            describe_wrk("bare", r_bare, "bare")
-            figures.wrk_row("bare FastAPI POST (Pydantic in/out)", r_bare, app=False)
+            r_bare = measure_bare("bare", "bare FastAPI POST (Pydantic in/out)")
 
             # ---- wallet balance (ORM path, not rate-limited)
             await populate({"warm": users_needed("free", est, 3)})
@@ -609,16 +614,7 @@ async def run(args: argparse.Namespace) -> int:
             # ---- the bare endpoint again, right after: a shared VM's speed drifts over
             # minutes, so the headline ratio uses both bare phases, which bracket this one.
             log("phase: bare endpoint again (bracketing the free chat phase)")
-            r_bare2 = wrk(
-                bare_url + "/bare",
-                bare_file,
-                connections=conns,
-                seconds=secs,
-                lua_path=lua,
-                meter={"bare": bare.pid},
-            )
-            describe_wrk("bare again", r_bare2, "bare")
-            figures.wrk_row("bare FastAPI POST, again after free chat", r_bare2, app=False)
+            r_bare2 = measure_bare("bare again", "bare FastAPI POST, again after free chat")
 
             # ---- premium chat, max
             await populate({"premium_max": users_needed("premium", est * 1.2, secs)})
