@@ -15,7 +15,7 @@ from app.kit.clock import utcnow
 from app.kit.ids import uuid7
 from app.memory.errors import MemoryStoreUnavailable
 from app.memory.ranking import mmr
-from app.memory.records import VectorHit, VectorRecord
+from app.memory.records import MemoryContext, VectorHit, VectorRecord
 from app.memory.service import MemoryService
 from app.models import MemoryFact, MemoryItem
 from tests.memory.conftest import ServiceFactory
@@ -59,7 +59,7 @@ def spy(memory: MemoryService) -> SpyStore:
     return wrapped
 
 
-async def ask(
+async def context(
     memory: MemoryService,
     conv: Conversation,
     query: str,
@@ -68,8 +68,8 @@ async def ask(
     recent: Sequence[str] = (),
     budget: int = 800,
     all_characters: bool | None = None,
-) -> str:
-    ctx = await memory.build_context(
+) -> MemoryContext | None:
+    return await memory.build_context(
         user_id=conv.user_id,
         tier=conv.tier,
         session_id=conv.session_id,
@@ -79,6 +79,10 @@ async def ask(
         token_budget=budget,
         all_characters=all_characters,
     )
+
+
+async def ask(memory: MemoryService, conv: Conversation, query: str, **kw: Any) -> str:
+    ctx = await context(memory, conv, query, **kw)
     return ctx.text if ctx else ""
 
 
@@ -154,15 +158,7 @@ async def test_recent_history_is_not_repeated_and_the_budget_holds(
     ]
     for line in lines:
         await memory.index_now(conv.exchange(line, "How lovely."))
-    full = await memory.build_context(
-        user_id=conv.user_id,
-        tier="premium",
-        session_id=conv.session_id,
-        character_id="luna",
-        query="Tell me about my cello.",
-        recent_texts=[],
-        token_budget=2000,
-    )
+    full = await context(memory, conv, "Tell me about my cello.", budget=2000)
     assert full is not None
     assert len(full.items) <= 5  # MEMORY_TOP_K
     assert {it.text for it in full.items} >= set(lines)
@@ -171,15 +167,7 @@ async def test_recent_history_is_not_repeated_and_the_budget_holds(
     deduped = await ask(memory, conv, "Tell me about my cello.", recent=recent)
     assert "Ingrid" not in deduped and "new bow" not in deduped
     assert "community orchestra" in deduped
-    small = await memory.build_context(
-        user_id=conv.user_id,
-        tier="premium",
-        session_id=conv.session_id,
-        character_id="luna",
-        query="Tell me about my cello.",
-        recent_texts=[],
-        token_budget=110,
-    )
+    small = await context(memory, conv, "Tell me about my cello.", budget=110)
     assert small is not None
     assert small.token_estimate <= 110
     assert 0 < len(small.items) < len(full.items)
